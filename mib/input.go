@@ -1,0 +1,54 @@
+package mib
+
+// Interface is what VPP says of one interface, as plain data: vppapi fills it
+// from sw_interface_details, linux-cp pairs and bond dumps, so that mib never
+// imports govpp.
+type Interface struct {
+	SwIfIndex    uint32
+	SupSwIfIndex uint32 // parent of a sub-interface; its own index otherwise
+	Name         string // VPP interface name, e.g. TenGigabitEthernet3/0/0.100
+	Tag          string // VPP interface tag (used for ifAlias when vppcfg has none)
+	DevType      string // InterfaceDevType as VPP sends it: "dpdk", "af-packet", "Loopback", "VXLAN", ...
+	Sub          bool   // Type == IF_API_TYPE_SUB
+	AdminUp      bool   // Flags bit 1
+	LinkUp       bool   // Flags bit 2
+	LinkSpeed    uint32 // kbit/s, 0 where unknown
+	MTU          uint32 // L3 MTU (mtu[0]); 0 when unset
+	LinkMTU      uint32
+	MAC          [6]byte
+	// BondMembers lists the sw_if_index of each member of a bond interface
+	// (empty for anything else), with whether the member is active.
+	BondMembers []BondMember
+	// LCPHostName is the Linux host interface name of a linux-cp pair whose
+	// phy side this interface is (e.g. "e0"); empty when it has none.
+	LCPHostName string
+	// LCPHostSwIfIndex is the VPP tap side of that pair (valid when
+	// LCPHostName is set).
+	LCPHostSwIfIndex uint32
+}
+
+// BondMember is one member of a bond.
+type BondMember struct {
+	SwIfIndex uint32
+	Active    bool
+}
+
+// Counters are one interface's stats-segment counters, summed over threads.
+type Counters struct {
+	RxPackets, RxBytes uint64 // /if/rx
+	TxPackets, TxBytes uint64 // /if/tx
+
+	RxUnicastPackets, RxUnicastBytes     uint64 // /if/rx-unicast
+	RxMulticastPackets, RxMulticastBytes uint64 // /if/rx-multicast
+	RxBroadcastPackets, RxBroadcastBytes uint64 // /if/rx-broadcast
+	TxUnicastPackets, TxUnicastBytes     uint64 // /if/tx-unicast
+	TxMulticastPackets, TxMulticastBytes uint64 // /if/tx-multicast
+	TxBroadcastPackets, TxBroadcastBytes uint64 // /if/tx-broadcast
+
+	Drops   uint64 // /if/drops
+	Punts   uint64 // /if/punt
+	RxNoBuf uint64 // /if/rx-no-buf
+	RxMiss  uint64 // /if/rx-miss
+	RxError uint64 // /if/rx-error
+	TxError uint64 // /if/tx-error
+}
