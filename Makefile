@@ -1,0 +1,59 @@
+# vpp-snmp-agent: build, test, demo, bench, lint, install, deb.
+GO        ?= go
+BIN       ?= bin
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1
+# Debian packages the tests and the demo use (net-snmp 5.9.3 and friends).
+APT_PKGS  = snmpd snmp snmptrapd iproute2 systemd
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   = -X main.version=$(VERSION)
+
+.PHONY: all build test test-short demo bench lint install deb deps clean fuzz
+
+all: build
+
+# deps installs the Debian packages the tests need when they are missing.
+deps:
+	@missing=""; \
+	command -v snmpd >/dev/null || missing="$$missing snmpd"; \
+	command -v snmpwalk >/dev/null || missing="$$missing snmp"; \
+	command -v snmptrapd >/dev/null || missing="$$missing snmptrapd"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+# test: lint, then every package's tests (unit, fuzz seeds, end to end with the
+# real snmpd and vppsim), with the race detector.
+test: deps lint
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+test-short: deps
+	$(GO) test -short -count=1 ./...
+
+demo: deps build
+	./scripts/demo.sh
+
+bench: deps build
+	./scripts/bench.sh
+
+install: build
+	./packaging/install.sh
+
+deb: build
+	./packaging/deb.sh
+
+clean:
+	rm -rf $(BIN) dist
