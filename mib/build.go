@@ -1,0 +1,524 @@
+package mib
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+)
+
+// Options are the settings of Build that do not come from VPP.
+type Options struct {
+	// Clock converts stored instants to the master's sysUpTime when served;
+	// nil serves 0 for every TimeTicks.
+	Clock agentx.Clock
+	// LCPNames makes the ifName of a linux-cp pair's host (tap) side the
+	// Linux interface name (e.g. "e0"), as the Python agent did.
+	LCPNames bool
+	// Aliases maps a VPP interface name to its description (from vppcfg);
+	// an interface without one uses its VPP tag as ifAlias.
+	Aliases map[string]string
+}
+
+// Transition is an ifOperStatus change seen by Build, for linkUp/linkDown.
+type Transition struct {
+	IfIndex     uint32
+	Name        string // ifDescr
+	Alias       string
+	Admin       Status
+	Oper        Status
+	PrevOper    Status
+	At          time.Time
+	TrapEnabled bool // ifLinkUpDownTrapEnable
+}
+
+// Kind returns the notification RFC 2863 asks for: linkUp when ifOperStatus
+// leaves a down state for up, linkDown when it leaves up; ok is false for
+// changes between down states (down and lowerLayerDown), which need none.
+func (t Transition) Kind() (linkUp bool, ok bool) {
+	switch {
+	case t.Oper == StatusUp && t.PrevOper != StatusUp:
+		return true, true
+	case t.PrevOper == StatusUp && t.Oper != StatusUp:
+		return false, true
+	}
+	return false, false
+}
+
+// Limits on strings (RFC 2863: DisplayString is 0..255, ifAlias 0..64).
+const (
+	maxDisplayString = 255
+	maxAlias         = 64
+)
+
+// Build returns the snapshot of ifaces and counters (counters[i] is
+// sw_if_index i's), the ifIndex map after any allocation (idx itself when
+// none) and the oper state changes since prev, in ifIndex order.
+//
+// prev is the snapshot this one follows (nil at start). With prev nil,
+// nothing is a change: ifLastChange, ifCounterDiscontinuityTime and the
+// *LastChange scalars start at 0 (RFC 2863: before the agent knew). After
+// that, an interface that appears gets now for both, as net-snmp does: it
+// entered its current state then and its counters started then. An
+// interface with no counters (index beyond counters) keeps its previous
+// counters, so a short stats read does not fake a reset.
+//
+// Interfaces with the same name as an earlier one are ignored.
+func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes, now time.Time, opt Options) (*Snapshot, *Indexes, []Transition) {
+	names := make([]string, len(ifaces))
+	sws := make([]uint32, len(ifaces))
+	for i := range ifaces {
+		names[i] = ifaces[i].Name
+		sws[i] = ifaces[i].SwIfIndex
+	}
+	ifx, idx := idx.assign(names, sws)
+
+	// order: iface positions by ifIndex, first occurrence of a name only
+	order := make([]int32, len(ifaces))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(ifx[a], ifx[b]) })
+	order = slices.CompactFunc(order, func(a, b int32) bool { return ifx[a] == ifx[b] })
+	order = slices.DeleteFunc(order, func(p int32) bool { return ifx[p] == 0 })
+
+	sw := newSwIndex(ifaces)
+	st := derive(ifaces, sw, opt)
+
+	s := &Snapshot{
+		clock:   opt.Clock,
+		ifIndex: make([]uint32, len(order)),
+		rows:    make([]row, len(order)),
+		ctr:     make([]ctrRow, len(order)),
+	}
+	arenaLen := 0
+	for _, p := range order {
+		arenaLen += len(ifaces[p].Name) + len(ifaces[p].Tag) + 6
+	}
+	s.arena = make([]byte, 0, arenaLen+64)
+
+	lcp := lcpNames(ifaces, opt.LCPNames)
+	var (
+		nowNS   = now.UnixNano()
+		trans   []Transition
+		changed bool // a row was added or removed
+		j       int  // position in prev
+	)
+	if prev == nil {
+		prev = &emptySnapshot
+	}
+	for i, p := range order {
+		in := &ifaces[p]
+		s.ifIndex[i] = ifx[p]
+		r := &s.rows[i]
+		r.swIfIndex = in.SwIfIndex
+		r.mtu = in.MTU
+		if r.mtu == 0 {
+			r.mtu = in.LinkMTU // VPP reports L3 MTU 0 on unconfigured sub-interfaces
+		}
+		r.speedKbps = st.speed[p]
+		r.ifType, r.connector = classify(in)
+		r.admin = StatusDown
+		if in.AdminUp {
+			r.admin = StatusUp
+		}
+		r.oper = st.oper[p]
+		r.sub = in.Sub
+
+		r.descr = s.add(truncate(in.Name, maxDisplayString))
+		r.name = r.descr
+		alias := opt.Aliases[in.Name]
+		if alias == "" {
+			alias = in.Tag
+		}
+		if phy, ok := lcp[in.SwIfIndex]; ok {
+			r.name = s.add(truncate(ifaces[phy].LCPHostName, maxDisplayString))
+			if alias == "" {
+				// the Python agent's description of a linux-cp tap
+				alias = "LCP " + ifaces[phy].Name + " (" + in.Name + ")"
+			}
+		}
+		r.alias = s.add(truncate(alias, maxAlias))
+		if mac := st.mac[p]; mac != ([6]byte{}) {
+			r.mac = s.add(string(mac[:]))
+		} else {
+			r.mac = span{off: uint32(len(s.arena))}
+		}
+
+		// merge with prev, both ascending by ifIndex
+		for j < len(prev.ifIndex) && prev.ifIndex[j] < s.ifIndex[i] {
+			j++
+			changed = true // removed
+		}
+		c := &s.ctr[i]
+		known := j < len(prev.ifIndex) && prev.ifIndex[j] == s.ifIndex[i]
+		if int(in.SwIfIndex) < len(counters) {
+			c.c = served(&counters[in.SwIfIndex])
+		} else if known {
+			c.c = prev.ctr[j].c
+		}
+		switch {
+		case known:
+			pr, pc := &prev.rows[j], &prev.ctr[j]
+			r.lastChange = pr.lastChange
+			if pr.oper != r.oper {
+				r.lastChange = nowNS
+				trans = append(trans, Transition{
+					IfIndex: s.ifIndex[i], Name: in.Name, Alias: string(s.str(r.alias)),
+					Admin: r.admin, Oper: r.oper, PrevOper: pr.oper, At: now, TrapEnabled: !r.sub,
+				})
+			}
+			c.disc = pc.disc
+			if wentBack(&pc.c, &c.c) {
+				c.disc = nowNS
+			}
+			j++
+		case prev != &emptySnapshot:
+			r.lastChange, c.disc = nowNS, nowNS
+			changed = true // added
+		}
+	}
+	if j < len(prev.ifIndex) {
+		changed = true
+	}
+	s.tableChanged = prev.tableChanged
+	if changed {
+		s.tableChanged = nowNS
+	}
+
+	s.stack = stackRows(ifaces, order, ifx, sw)
+	s.stackChanged = prev.stackChanged
+	if prev != &emptySnapshot && !slices.Equal(prev.stack, s.stack) {
+		s.stackChanged = nowNS
+	}
+	return s, idx, trans
+}
+
+// WithCounters returns a snapshot with s's interfaces and new counters
+// (counters[i] is sw_if_index i's), sharing everything else with s. A row
+// any of whose counters went backwards (VPP restarted, "clear interfaces")
+// gets ifCounterDiscontinuityTime now. Rows without counters keep theirs.
+//
+// The rows map sw_if_index as of the last Build: after VPP restarts, call
+// Build with fresh interface details before trusting new counters.
+func (s *Snapshot) WithCounters(counters []Counters, now time.Time) *Snapshot {
+	if s == nil {
+		return nil
+	}
+	n := *s
+	n.ctr = make([]ctrRow, len(s.ctr))
+	nowNS := now.UnixNano()
+	for i := range s.rows {
+		old := &s.ctr[i]
+		c := &n.ctr[i]
+		*c = *old
+		if sw := s.rows[i].swIfIndex; int(sw) < len(counters) {
+			c.c = served(&counters[sw])
+			if wentBack(&old.c, &c.c) {
+				c.disc = nowNS
+			}
+		}
+	}
+	return &n
+}
+
+// served derives the IF-MIB counters from VPP's. VPP fills the per-cast
+// counters only where detailed stats are on, so unicast is what is left of
+// the total (never negative) and is the total where they are off.
+func served(v *Counters) [nCounters]uint64 {
+	var c [nCounters]uint64
+	c[cInOctets] = v.RxBytes
+	c[cInMcast] = v.RxMulticastPackets
+	c[cInBcast] = v.RxBroadcastPackets
+	c[cInUcast] = monus(monus(v.RxPackets, v.RxMulticastPackets), v.RxBroadcastPackets)
+	c[cInDiscards] = v.Drops + v.RxNoBuf + v.RxMiss
+	c[cInErrors] = v.RxError
+	c[cOutOctets] = v.TxBytes
+	c[cOutMcast] = v.TxMulticastPackets
+	c[cOutBcast] = v.TxBroadcastPackets
+	c[cOutUcast] = monus(monus(v.TxPackets, v.TxMulticastPackets), v.TxBroadcastPackets)
+	c[cOutErrors] = v.TxError
+	return c
+}
+
+func monus(a, b uint64) uint64 {
+	if b > a {
+		return 0
+	}
+	return a - b
+}
+
+// wentBack reports whether any served counter decreased: the sign of a VPP
+// restart or "clear interfaces" (RFC 2863 ifCounterDiscontinuityTime).
+func wentBack(old, cur *[nCounters]uint64) bool {
+	for k := range old {
+		if cur[k] < old[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// swIndex finds an interface's position by sw_if_index: a dense slice when
+// the numbers are compact, as VPP allocates them, else a map.
+type swIndex struct {
+	dense []int32 // position+1; 0 absent
+	m     map[uint32]int32
+}
+
+func newSwIndex(ifaces []Interface) swIndex {
+	var hi uint32
+	for i := range ifaces {
+		hi = max(hi, ifaces[i].SwIfIndex)
+	}
+	var x swIndex
+	if uint64(hi) < 4*uint64(len(ifaces))+1024 {
+		x.dense = make([]int32, int(hi)+1)
+		for i := range ifaces {
+			if sw := ifaces[i].SwIfIndex; x.dense[sw] == 0 {
+				x.dense[sw] = int32(i) + 1
+			}
+		}
+		return x
+	}
+	x.m = make(map[uint32]int32, len(ifaces))
+	for i := range ifaces {
+		if _, dup := x.m[ifaces[i].SwIfIndex]; !dup {
+			x.m[ifaces[i].SwIfIndex] = int32(i)
+		}
+	}
+	return x
+}
+
+// find returns the position of sw_if_index sw in ifaces.
+func (x swIndex) find(sw uint32) (int, bool) {
+	if x.dense != nil {
+		if int(sw) < len(x.dense) && x.dense[sw] != 0 {
+			return int(x.dense[sw]) - 1, true
+		}
+		return 0, false
+	}
+	p, ok := x.m[sw]
+	return int(p), ok
+}
+
+// state is what Build derives per interface (by position in ifaces) from
+// its relatives: oper status, speed and MAC.
+type state struct {
+	oper  []Status
+	speed []uint64
+	mac   [][6]byte
+}
+
+// derive computes oper status, speed and MAC of every interface: first each
+// on its own, then bonds from their members, then sub-interfaces from their
+// parents (which may be bonds).
+func derive(ifaces []Interface, sw swIndex, opt Options) state {
+	st := state{
+		oper:  make([]Status, len(ifaces)),
+		speed: make([]uint64, len(ifaces)),
+		mac:   make([][6]byte, len(ifaces)),
+	}
+	for i := range ifaces {
+		in := &ifaces[i]
+		st.speed[i] = uint64(in.LinkSpeed)
+		st.mac[i] = in.MAC
+		switch {
+		case !in.AdminUp:
+			st.oper[i] = StatusDown // RFC 2863: down when admin down
+		case in.LinkUp:
+			st.oper[i] = StatusUp
+		default:
+			st.oper[i] = StatusDown
+		}
+	}
+	for i := range ifaces {
+		in := &ifaces[i]
+		if in.Sub || len(in.BondMembers) == 0 {
+			continue
+		}
+		var sum uint64
+		present, anyUp := 0, false
+		for _, m := range in.BondMembers {
+			p, ok := sw.find(m.SwIfIndex)
+			if !ok || p == i {
+				continue
+			}
+			present++
+			if m.Active {
+				sum += uint64(ifaces[p].LinkSpeed)
+			}
+			anyUp = anyUp || st.oper[p] == StatusUp
+		}
+		st.speed[i] = sum
+		if in.AdminUp && !in.LinkUp && present > 0 && !anyUp {
+			st.oper[i] = StatusLowerLayerDown
+		}
+	}
+	for i := range ifaces {
+		in := &ifaces[i]
+		if !in.Sub || in.SupSwIfIndex == in.SwIfIndex {
+			continue
+		}
+		p, ok := sw.find(in.SupSwIfIndex)
+		if !ok {
+			continue // parent unknown: the sub-interface's own state stands
+		}
+		st.speed[i] = st.speed[p]
+		if st.mac[i] == ([6]byte{}) {
+			// frames leave with the parent's address; VPP reports zeros
+			st.mac[i] = st.mac[p]
+		}
+		if in.AdminUp && st.oper[p] != StatusUp {
+			st.oper[i] = StatusLowerLayerDown
+		}
+	}
+	return st
+}
+
+// lcpNames maps the sw_if_index of each linux-cp tap to the position of its
+// phy (which carries the Linux name), when enabled.
+func lcpNames(ifaces []Interface, on bool) map[uint32]int {
+	if !on {
+		return nil
+	}
+	var m map[uint32]int
+	for i := range ifaces {
+		if ifaces[i].LCPHostName == "" {
+			continue
+		}
+		if m == nil {
+			m = make(map[uint32]int)
+		}
+		m[ifaces[i].LCPHostSwIfIndex] = i
+	}
+	return m
+}
+
+// stackRows returns ifStackTable as higher<<32|lower keys, ascending: each
+// sub-interface over its parent, each bond over its members, (0, x) for
+// every x with nothing above and (x, 0) for every x with nothing below
+// (RFC 2863 ifStackTable).
+func stackRows(ifaces []Interface, order []int32, ifx []uint32, sw swIndex) []uint64 {
+	// rowOf maps an iface position to its row, -1 for a dropped duplicate
+	rowOf := make([]int32, len(ifaces))
+	for i := range rowOf {
+		rowOf[i] = -1
+	}
+	for i, p := range order {
+		rowOf[p] = int32(i)
+	}
+	keys := make([]uint64, 0, 2*len(order)+8)
+	hasLower := make([]bool, len(order))
+	hasHigher := make([]bool, len(order))
+	link := func(hiRow int, q int) {
+		lo := rowOf[q]
+		if lo < 0 || int(lo) == hiRow {
+			return
+		}
+		keys = append(keys, uint64(ifx[order[hiRow]])<<32|uint64(ifx[order[lo]]))
+		hasLower[hiRow] = true
+		hasHigher[lo] = true
+	}
+	for i, p := range order {
+		in := &ifaces[p]
+		if in.Sub && in.SupSwIfIndex != in.SwIfIndex {
+			if q, ok := sw.find(in.SupSwIfIndex); ok {
+				link(i, q)
+			}
+		}
+		for _, m := range in.BondMembers {
+			if q, ok := sw.find(m.SwIfIndex); ok {
+				link(i, q)
+			}
+		}
+	}
+	for i, p := range order {
+		x := uint64(ifx[p])
+		if !hasHigher[i] {
+			keys = append(keys, x) // (0, x)
+		}
+		if !hasLower[i] {
+			keys = append(keys, x<<32) // (x, 0)
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// classify returns the IANAifType of an interface and whether it has a
+// physical connector (ifConnectorPresent), from VPP's device type. Sub-
+// interfaces carry their parent's device type, so Sub is checked first.
+func classify(in *Interface) (ifType uint8, connector bool) {
+	if in.Sub {
+		return typeL2VLAN, false
+	}
+	dt := in.DevType
+	switch {
+	case eqAny(dt, "dpdk", "af-packet", "af_packet", "memif", "rdma", "avf", "af_xdp", "vmxnet3", "octeon", "ena", "idpf"):
+		return typeEthernetCsmacd, true
+	case strings.EqualFold(dt, "virtio"):
+		// VPP's tap v2 is a virtio device; tell taps by their name.
+		if hasPrefixFold(in.Name, "tap") || hasPrefixFold(in.Name, "tun") {
+			return typePropVirtual, false
+		}
+		return typeEthernetCsmacd, true
+	case eqAny(dt, "tap", "tun"):
+		return typePropVirtual, false
+	case strings.EqualFold(dt, "Loopback"):
+		return typeSoftwareLoop, false
+	case strings.EqualFold(dt, "bond"), len(in.BondMembers) > 0:
+		return typeIEEE8023adLag, false
+	case eqAny(dt, "VXLAN", "GRE tunnel device", "gre", "ipip", "wireguard", "wg", "ipsec", "IPSec", "geneve", "gtpu", "vxlan-gpe"):
+		return typeTunnel, false
+	}
+	return typeOther, false
+}
+
+func eqAny(s string, list ...string) bool {
+	for _, l := range list {
+		if strings.EqualFold(s, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(s, p string) bool {
+	return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p)
+}
+
+// truncate cuts s to at most n octets without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// add appends a string to the arena and returns its span.
+func (s *Snapshot) add(v string) span {
+	off := len(s.arena)
+	s.arena = append(s.arena, v...)
+	return span{off: uint32(off), n: uint32(len(v))}
+}
+
+// String summarises a snapshot for logs.
+func (s *Snapshot) String() string {
+	return fmt.Sprintf("IF-MIB snapshot: %d interfaces, %d stack rows", s.Len(), len(s.stackOrNil()))
+}
+
+func (s *Snapshot) stackOrNil() []uint64 {
+	if s == nil {
+		return nil
+	}
+	return s.stack
+}
