@@ -101,7 +101,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 	}
 	s.arena = make([]byte, 0, arenaLen+64)
 
-	lcp := lcpNames(ifaces, opt.LCPNames)
+	lcp := lcpPairs(ifaces)
 	var (
 		nowNS   = now.UnixNano()
 		trans   []Transition
@@ -136,7 +136,9 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 			alias = in.Tag
 		}
 		if phy, ok := lcp[in.SwIfIndex]; ok {
-			r.name = s.add(truncate(ifaces[phy].LCPHostName, maxDisplayString))
+			if opt.LCPNames {
+				r.name = s.add(truncate(ifaces[phy].LCPHostName, maxDisplayString))
+			}
 			if alias == "" {
 				// the Python agent's description of a linux-cp tap
 				alias = "LCP " + ifaces[phy].Name + " (" + in.Name + ")"
@@ -380,12 +382,9 @@ func derive(ifaces []Interface, sw swIndex, opt Options) state {
 	return st
 }
 
-// lcpNames maps the sw_if_index of each linux-cp tap to the position of its
-// phy (which carries the Linux name), when enabled.
-func lcpNames(ifaces []Interface, on bool) map[uint32]int {
-	if !on {
-		return nil
-	}
+// lcpPairs maps the sw_if_index of each linux-cp tap to the position of its
+// phy (which carries the Linux name).
+func lcpPairs(ifaces []Interface) map[uint32]int {
 	var m map[uint32]int
 	for i := range ifaces {
 		if ifaces[i].LCPHostName == "" {

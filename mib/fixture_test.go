@@ -1,0 +1,198 @@
+package mib
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+)
+
+// The real VPP 26.06 capture (see testdata/README.md).
+const (
+	detailsFile  = "testdata/sw_interface_details.json"
+	countersFile = "testdata/interface_counters.json"
+)
+
+// loadDetails parses govpp's SwInterfaceDetails as captured into the
+// Interfaces vppapi would produce.
+func loadDetails(t testing.TB) []Interface {
+	t.Helper()
+	b, err := os.ReadFile(detailsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []struct {
+		SwIfIndex, SupSwIfIndex uint32
+		L2Address               string
+		Flags                   uint32
+		Type                    uint32
+		LinkSpeed, LinkMtu      uint32
+		Mtu                     []uint32
+		InterfaceName           string
+		InterfaceDevType        string
+		Tag                     string
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatalf("parsing %s: %v", detailsFile, err)
+	}
+	out := make([]Interface, len(raw))
+	for i, r := range raw {
+		in := Interface{
+			SwIfIndex: r.SwIfIndex, SupSwIfIndex: r.SupSwIfIndex,
+			Name: r.InterfaceName, Tag: r.Tag, DevType: r.InterfaceDevType,
+			Sub:     r.Type == 1, // IF_API_TYPE_SUB
+			AdminUp: r.Flags&1 != 0, LinkUp: r.Flags&2 != 0,
+			LinkSpeed: r.LinkSpeed, LinkMTU: r.LinkMtu,
+		}
+		if len(r.Mtu) > 0 {
+			in.MTU = r.Mtu[0]
+		}
+		parts := strings.Split(r.L2Address, ":")
+		if len(parts) != 6 {
+			t.Fatalf("%s: bad L2Address %q", r.InterfaceName, r.L2Address)
+		}
+		for k, p := range parts {
+			v, err := strconv.ParseUint(p, 16, 8)
+			if err != nil {
+				t.Fatalf("%s: bad L2Address %q", r.InterfaceName, r.L2Address)
+			}
+			in.MAC[k] = byte(v)
+		}
+		out[i] = in
+	}
+	return out
+}
+
+// loadCounters parses govpp's InterfaceStats as captured into Counters
+// indexed by sw_if_index.
+func loadCounters(t testing.TB) []Counters {
+	t.Helper()
+	b, err := os.ReadFile(countersFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pb struct{ Packets, Bytes uint64 }
+	var raw struct {
+		InterfaceStats struct {
+			Interfaces []struct {
+				InterfaceIndex                      uint32
+				Rx, Tx                              pb
+				RxErrors, TxErrors                  uint64
+				RxUnicast, RxMulticast, RxBroadcast pb
+				TxUnicast, TxMulticast, TxBroadcast pb
+				Drops, Punts, RxNoBuf, RxMiss       uint64
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatalf("parsing %s: %v", countersFile, err)
+	}
+	var out []Counters
+	for _, r := range raw.InterfaceStats.Interfaces {
+		for int(r.InterfaceIndex) >= len(out) {
+			out = append(out, Counters{})
+		}
+		out[r.InterfaceIndex] = Counters{
+			RxPackets: r.Rx.Packets, RxBytes: r.Rx.Bytes, TxPackets: r.Tx.Packets, TxBytes: r.Tx.Bytes,
+			RxUnicastPackets: r.RxUnicast.Packets, RxUnicastBytes: r.RxUnicast.Bytes,
+			RxMulticastPackets: r.RxMulticast.Packets, RxMulticastBytes: r.RxMulticast.Bytes,
+			RxBroadcastPackets: r.RxBroadcast.Packets, RxBroadcastBytes: r.RxBroadcast.Bytes,
+			TxUnicastPackets: r.TxUnicast.Packets, TxUnicastBytes: r.TxUnicast.Bytes,
+			TxMulticastPackets: r.TxMulticast.Packets, TxMulticastBytes: r.TxMulticast.Bytes,
+			TxBroadcastPackets: r.TxBroadcast.Packets, TxBroadcastBytes: r.TxBroadcast.Bytes,
+			Drops: r.Drops, Punts: r.Punts, RxNoBuf: r.RxNoBuf, RxMiss: r.RxMiss,
+			RxError: r.RxErrors, TxError: r.TxErrors,
+		}
+	}
+	return out
+}
+
+// fakeClock is a master whose sysUpTime started at start.
+type fakeClock struct{ start time.Time }
+
+func (c fakeClock) Ticks(t time.Time) uint32 {
+	if t.Before(c.start) {
+		return 0
+	}
+	return uint32(t.Sub(c.start) / (10 * time.Millisecond))
+}
+
+// t0 is when the fixture was captured; the fake master started 100 s before.
+var (
+	t0    = time.Date(2026, 11, 21, 23, 48, 29, 0, time.UTC)
+	clock = fakeClock{start: t0.Add(-100 * time.Second)}
+)
+
+// fixtureSnapshot is the first Build of the real capture.
+func fixtureSnapshot(t testing.TB) *Snapshot {
+	t.Helper()
+	s, _, tr := Build(nil, loadDetails(t), loadCounters(t), nil, t0, Options{Clock: clock})
+	if len(tr) != 0 {
+		t.Fatalf("first build reported transitions: %v", tr)
+	}
+	return s
+}
+
+// oid parses a dotted OID.
+func oid(t testing.TB, s string) agentx.OID {
+	t.Helper()
+	var o agentx.OID
+	for _, p := range strings.Split(strings.TrimPrefix(s, "."), ".") {
+		v, err := strconv.ParseUint(p, 10, 32)
+		if err != nil {
+			t.Fatalf("bad OID %q", s)
+		}
+		o = append(o, uint32(v))
+	}
+	return o
+}
+
+func oidString(o agentx.OID) string {
+	var b strings.Builder
+	for i, v := range o {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(strconv.FormatUint(uint64(v), 10))
+	}
+	return b.String()
+}
+
+// format renders a value as snmpwalk -On would.
+func format(v agentx.Value) string {
+	switch v.Type {
+	case agentx.TypeInteger:
+		return fmt.Sprintf("INTEGER: %d", int32(v.Integer))
+	case agentx.TypeOctetString:
+		printable := true
+		for _, c := range v.Bytes {
+			if c < 0x20 || c > 0x7e {
+				printable = false
+			}
+		}
+		if printable {
+			return fmt.Sprintf("STRING: %q", v.Bytes)
+		}
+		return fmt.Sprintf("Hex-STRING: % X", v.Bytes)
+	case agentx.TypeObjectIdentifier:
+		return "OID: ." + oidString(v.OID)
+	case agentx.TypeCounter32:
+		return fmt.Sprintf("Counter32: %d", v.Integer)
+	case agentx.TypeGauge32:
+		return fmt.Sprintf("Gauge32: %d", v.Integer)
+	case agentx.TypeTimeTicks:
+		return fmt.Sprintf("Timeticks: (%d)", v.Integer)
+	case agentx.TypeCounter64:
+		return fmt.Sprintf("Counter64: %d", v.Integer)
+	}
+	return fmt.Sprintf("type %d", v.Type)
+}
+
+func sameValue(a, b agentx.Value) bool {
+	return a.Type == b.Type && a.Integer == b.Integer && string(a.Bytes) == string(b.Bytes) && a.OID.Compare(b.OID) == 0
+}
