@@ -1,0 +1,374 @@
+package agentx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+var (
+	errShutdown     = errors.New("session closed on shutdown")
+	errConnLost     = errors.New("AgentX connection lost before the master answered")
+	errMasterClosed = errors.New("master closed the session")
+)
+
+// callKind is what a PDU of ours was, to act on its Response.
+type callKind uint8
+
+const (
+	callOpen callKind = iota
+	callRegister
+	callPing
+	callClose
+	callNotify
+)
+
+func (k callKind) String() string {
+	return [...]string{"Open", "Register", "Ping", "Close", "Notify"}[k]
+}
+
+// call is a PDU of ours awaiting the master's Response.
+type call struct {
+	kind     callKind
+	b        []byte // the encoded PDU; session and packet IDs set when sent
+	subtree  OID    // Register
+	deadline time.Time
+	done     chan callResult // Notify: the caller waits on it
+}
+
+type callResult struct {
+	p   *pdu
+	err error
+}
+
+// conn is one connection to the master, owned by one goroutine: it reads,
+// answers requests, sends our own PDUs and matches their Responses. Only
+// outbox, done and the transport's wake are touched by other goroutines.
+type conn struct {
+	s *Session
+	t transport
+	d *dispatcher
+
+	rbuf   []byte // read buffer: unprocessed bytes are rbuf[rs:re]
+	rs, re int
+	out    []byte // response buffer, reused
+
+	sessionID uint32
+	packetID  uint32
+	waiting   map[uint32]*call
+	outbox    chan *call
+	done      chan struct{}
+
+	opened, registered, closing bool
+	regsLeft                    int
+	nextPing                    time.Time
+	reads                       int
+}
+
+const (
+	initialBuffer = 64 << 10
+	// idleEvery makes a busy connection do its periodic work (ping,
+	// timeouts, shutdown) every so many reads as well.
+	idleEvery = 1024
+)
+
+func newConn(s *Session, t transport) *conn {
+	return &conn{
+		s:       s,
+		t:       t,
+		d:       newDispatcher(&s.tree, s.cfg.Context),
+		rbuf:    make([]byte, initialBuffer),
+		out:     make([]byte, 0, initialBuffer),
+		waiting: make(map[uint32]*call),
+		outbox:  make(chan *call, 64),
+		done:    make(chan struct{}),
+	}
+}
+
+func (c *conn) loop(ctx context.Context) error {
+	if err := c.send(c.openCall()); err != nil {
+		return err
+	}
+	for {
+		n, err := c.t.read(c.rbuf[c.re:])
+		if err == errTimeout {
+			if err := c.idle(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		c.re += n
+		if err := c.frames(); err != nil {
+			return err
+		}
+		if len(c.outbox) > 0 {
+			if err := c.flushOutbox(); err != nil {
+				return err
+			}
+		}
+		if c.reads++; c.reads >= idleEvery {
+			if err := c.idle(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// frames handles every complete PDU in the read buffer. Framing is exact:
+// the header's payload_length says where the next PDU starts.
+func (c *conn) frames() error {
+	for c.re-c.rs >= headerLen {
+		h := parseHeader(c.rbuf[c.rs:c.re])
+		if err := h.check(); err != nil {
+			// Past a bad header nothing can be framed: give up the
+			// connection (and reconnect) rather than guess.
+			c.writeClose(reasonParseError)
+			return fmt.Errorf("framing a PDU from the master: %w", err)
+		}
+		total := headerLen + int(h.payloadLen)
+		if c.re-c.rs < total {
+			if total > len(c.rbuf) {
+				nb := make([]byte, total)
+				copy(nb, c.rbuf[c.rs:c.re])
+				c.rbuf, c.re, c.rs = nb, c.re-c.rs, 0
+			}
+			break
+		}
+		p := c.rbuf[c.rs : c.rs+total]
+		c.rs += total
+		if err := c.handle(p); err != nil {
+			return err
+		}
+	}
+	if c.rs == c.re {
+		c.rs, c.re = 0, 0
+	} else if c.rs > 0 {
+		c.re = copy(c.rbuf, c.rbuf[c.rs:c.re])
+		c.rs = 0
+	}
+	return nil
+}
+
+// handle answers one framed PDU. The request path (Get, GetNext) does one
+// dispatch and one write, with no allocation, lock or log.
+func (c *conn) handle(p []byte) error {
+	switch pduType(p[1]) {
+	case pduResponse:
+		return c.onResponse(p)
+	case pduClose:
+		reason := closeReason(0)
+		if len(p) > headerLen {
+			reason = closeReason(p[headerLen])
+		}
+		return fmt.Errorf("%w (reason %v)", errMasterClosed, reason)
+	}
+	resp, ok := c.d.answer(p, c.out[:0])
+	c.out = resp[:0]
+	if !ok {
+		return nil
+	}
+	if err := c.t.write(resp); err != nil {
+		return fmt.Errorf("answering the master: %w", err)
+	}
+	return nil
+}
+
+func (c *conn) onResponse(b []byte) error {
+	now := time.Now()
+	p, err := decodePDU(b)
+	if err != nil {
+		// Unmatched, it can only be dropped (RFC 2741 7.2.2).
+		c.s.log.WithError(err).Warn("dropping a malformed Response from the master")
+		return nil
+	}
+	c.s.clock.update(now, p.sysUpTime)
+	cl := c.waiting[p.packetID]
+	if cl == nil {
+		return nil // late: its caller gave up
+	}
+	delete(c.waiting, p.packetID)
+	switch cl.kind {
+	case callOpen:
+		if p.resError != NoError {
+			return fmt.Errorf("master refused Open: %v", p.resError)
+		}
+		c.sessionID, c.opened = p.sessionID, true
+		c.regsLeft = len(c.s.cfg.Subtrees)
+		for _, st := range c.s.cfg.Subtrees {
+			if err := c.send(c.registerCall(st)); err != nil {
+				return err
+			}
+		}
+		if c.regsLeft == 0 {
+			c.setRegistered()
+		}
+	case callRegister:
+		if p.resError != NoError {
+			return fmt.Errorf("master refused registration of %v at priority %d: %v", cl.subtree, c.s.cfg.Priority, p.resError)
+		}
+		if c.regsLeft--; c.regsLeft == 0 {
+			c.setRegistered()
+		}
+	case callPing:
+		if p.resError != NoError {
+			return fmt.Errorf("master answered Ping with %v", p.resError)
+		}
+	case callClose:
+		return errShutdown
+	case callNotify:
+		cl.done <- callResult{p: p}
+	}
+	return nil
+}
+
+func (c *conn) setRegistered() {
+	c.registered = true
+	c.nextPing = time.Now().Add(c.s.cfg.PingInterval)
+	c.s.cur.Store(c)
+	c.s.log.WithFields(map[string]any{"session_id": c.sessionID, "subtrees": len(c.s.cfg.Subtrees)}).Info("AgentX session registered")
+	if c.s.opts.onConn != nil {
+		c.s.opts.onConn()
+	}
+}
+
+// idle does the periodic work: shutdown, Response timeouts, pings and
+// queued Notifies.
+func (c *conn) idle(ctx context.Context) error {
+	c.reads = 0
+	now := time.Now()
+	if ctx.Err() != nil && !c.closing {
+		if !c.opened {
+			return errShutdown
+		}
+		c.closing = true
+		c.s.cur.CompareAndSwap(c, nil)
+		cl := c.closeCall(reasonShutdown)
+		if err := c.send(cl); err != nil {
+			return errShutdown
+		}
+		// Do not hold shutdown for long on a master that does not answer.
+		cl.deadline = now.Add(min(c.s.cfg.Timeout, time.Second))
+	}
+	for id, cl := range c.waiting {
+		if now.Before(cl.deadline) {
+			continue
+		}
+		delete(c.waiting, id)
+		switch cl.kind {
+		case callClose:
+			return errShutdown
+		case callNotify:
+			cl.done <- callResult{err: fmt.Errorf("no Response to Notify within %v", c.s.cfg.Timeout)}
+		default:
+			return fmt.Errorf("no Response to %v within %v", cl.kind, c.s.cfg.Timeout)
+		}
+	}
+	if c.registered && !c.closing && c.s.cfg.PingInterval > 0 && !now.Before(c.nextPing) {
+		c.nextPing = now.Add(c.s.cfg.PingInterval)
+		if err := c.send(c.pingCall()); err != nil {
+			return err
+		}
+	}
+	return c.flushOutbox()
+}
+
+// flushOutbox sends the PDUs other goroutines queued (Notify).
+func (c *conn) flushOutbox() error {
+	for {
+		select {
+		case cl := <-c.outbox:
+			if !c.registered || c.closing {
+				cl.done <- callResult{err: ErrNotConnected}
+				continue
+			}
+			if err := c.send(cl); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// send numbers a PDU of ours, remembers it until its Response and writes it.
+func (c *conn) send(cl *call) error {
+	c.packetID++
+	putIDs(cl.b, c.sessionID, c.packetID)
+	cl.deadline = time.Now().Add(c.s.cfg.Timeout)
+	c.waiting[c.packetID] = cl
+	if err := c.t.write(cl.b); err != nil {
+		return fmt.Errorf("sending %v: %w", cl.kind, err)
+	}
+	return nil
+}
+
+// writeClose tells the master why we are leaving, best effort.
+func (c *conn) writeClose(r closeReason) {
+	if c.opened {
+		cl := c.closeCall(r)
+		c.packetID++
+		putIDs(cl.b, c.sessionID, c.packetID)
+		c.t.write(cl.b)
+	}
+}
+
+// shut fails everything still waiting on this connection.
+func (c *conn) shut() {
+	c.s.cur.CompareAndSwap(c, nil)
+	close(c.done)
+	for id, cl := range c.waiting {
+		delete(c.waiting, id)
+		if cl.done != nil {
+			cl.done <- callResult{err: errConnLost}
+		}
+	}
+	for {
+		select {
+		case cl := <-c.outbox:
+			cl.done <- callResult{err: ErrNotConnected}
+		default:
+			return
+		}
+	}
+}
+
+func (c *conn) newPDU(typ pduType) *pdu {
+	p := &pdu{header: header{version: 1, typ: typ}}
+	if c.s.opts.big {
+		p.flags |= flagNetworkByteOrder
+	}
+	if c.s.cfg.Context != "" && typ.hasContext() {
+		p.flags |= flagNonDefaultContext
+		p.context = []byte(c.s.cfg.Context)
+	}
+	return p
+}
+
+func (c *conn) openCall() *call {
+	p := c.newPDU(pduOpen)
+	p.timeout = uint8(c.s.cfg.Timeout / time.Second)
+	p.id = c.s.cfg.ID
+	p.descr = []byte(c.s.cfg.Description)
+	return &call{kind: callOpen, b: p.appendTo(nil)}
+}
+
+func (c *conn) registerCall(subtree OID) *call {
+	p := c.newPDU(pduRegister)
+	p.priority = c.s.cfg.Priority
+	p.subtree = subtree
+	return &call{kind: callRegister, b: p.appendTo(nil), subtree: subtree}
+}
+
+func (c *conn) pingCall() *call {
+	return &call{kind: callPing, b: c.newPDU(pduPing).appendTo(nil)}
+}
+
+func (c *conn) closeCall(r closeReason) *call {
+	p := c.newPDU(pduClose)
+	p.reason = r
+	return &call{kind: callClose, b: p.appendTo(nil)}
+}
