@@ -99,7 +99,9 @@ func newFloorMIB(rows int, first uint32) *floorMIB {
 		return func(i int) (uint16, uint64, []byte, []uint32) { return typeOctetString, 0, []byte(f(i)), nil }
 	}
 	ifTable := table{entry: ifEntry, cols: []column{
-		{1, func(i int) (uint16, uint64, []byte, []uint32) { return typeInteger, uint64(first) + uint64(i), nil, nil }},
+		{1, func(i int) (uint16, uint64, []byte, []uint32) {
+			return typeInteger, uint64(first) + uint64(i), nil, nil
+		}},
 		{2, str(name)},
 		{3, num(typeInteger, 135)},
 		{4, num(typeInteger, 9000)},
