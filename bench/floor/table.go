@@ -386,6 +386,9 @@ func (h *handler) handle(req []byte) (resp []byte, closed bool, err error) {
 		return nil, false, fmt.Errorf("PDU type %d in host byte order: %w", typ, errFraming)
 	}
 	payload := req[headerLen:]
+	if int(be.Uint32(req[16:])) != len(payload) {
+		return nil, false, fmt.Errorf("payload length %d in a %d-byte PDU: %w", be.Uint32(req[16:]), len(req), errFraming)
+	}
 	if flags&flagNonDefaultContext != 0 && typ >= pduGet && typ <= pduCleanupSet {
 		if len(payload) < 4 {
 			return nil, false, errFraming
