@@ -66,7 +66,7 @@ var regions = [...]region{
 	{oid: oidIfEntry, kind: kindIfTable, minCol: 1, maxCol: 22, what: objIfEntry},
 	{oid: oidIfXEntry, kind: kindIfTable, minCol: 1, maxCol: 19, what: objIfXEntry},
 	// ifStackHigherLayer (1) and ifStackLowerLayer (2) are not-accessible.
-	{oid: oidIfStackEntry, kind: kindStackTable, minCol: 3, maxCol: 3, what: objIfStackEntry},
+	{oid: oidIfStackEntry, kind: kindStackTable, minCol: colIfStackStatus, maxCol: colIfStackStatus, what: objIfStackEntry},
 	{oid: oidIfTableLastChange, kind: kindScalar, what: objIfTableLastChange},
 	{oid: oidIfStackLastChange, kind: kindScalar, what: objIfStackLastChange},
 }
