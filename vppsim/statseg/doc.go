@@ -54,17 +54,28 @@
 // VPP's segment cannot grow (a 32 MiB one aborts VPP near 5,140
 // interfaces). Here, without WithSize the memfd is sized from
 // WithCapacity (default 1024 interfaces) at twice the layout's upper bound
-// (untouched pages of a memfd cost nothing). Vectors grow by half their
-// capacity while the memfd has room. When it has not, SetInterfaces moves
-// to a new memfd sized for the new count plus a quarter, carrying every
-// counter and scalar over, with the epoch continued, and replaces each
-// served socket file by a new socket: govpp's statsclient watches the
-// socket file and reconnects on its removal, as after a VPP restart. A
-// reader that keeps its old mapping sees it frozen. With WithSize the
-// memfd never changes and SetInterfaces returns ErrNoSpace when the
-// interfaces do not fit (about 2.7 KB per interface with one thread,
-// +200 B per extra thread; 100,000 interfaces with 5 threads take about
-// 360 MB, 720 MB of memfd in automatic sizing).
+// (untouched pages of a memfd cost nothing): pass the expected interface
+// count. Vectors grow by half their capacity while the memfd has room.
+// When it has not, SetInterfaces moves to a new memfd sized for the new
+// count plus a quarter, carrying every counter and scalar over with the
+// epoch continued, and serves that one to clients that connect from then
+// on. The old segment is abandoned with in_progress set for good: a reader
+// still mapping it gets govpp's ErrStatsAccessFailed (after 100 ms) from
+// every read and must reconnect, which is what the agent does when its
+// stats connection fails. With WithSize the memfd never changes and
+// SetInterfaces returns ErrNoSpace when the interfaces do not fit (about
+// 2.7 KB per interface with one thread, 200 B more per extra thread, less
+// what is left behind by growing piecemeal).
+//
+// The socket file is not replaced on such a move, unlike on a VPP restart
+// (VPP unlinks stats.sock at exit): govpp v0.13.0's statsclient watches the
+// socket file and, when it is removed, unmaps and remaps the segment from
+// its fsnotify goroutine, while core.StatsConnection may still be reading
+// the entry names of its last read, which are slices of that mapping. The
+// reader then dies of SIGSEGV (seen here, in GetInterfaceStats). A VPP
+// restart can be simulated with Close and a new Segment on the same path;
+// the agent must not keep reading through a statsclient whose socket may be
+// removed under it.
 //
 // # Replay
 //

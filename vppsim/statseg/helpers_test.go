@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -48,16 +49,26 @@ func serve(t testing.TB, s *Segment) string {
 	}
 }
 
-// connect opens a govpp stats connection as the agent does.
+// connect opens a govpp stats connection as the agent does, closed at the
+// end of the test.
 func connect(t testing.TB, path string) *core.StatsConnection {
 	t.Helper()
-	sc := statsclient.NewStatsClient(path)
-	conn, err := core.ConnectStats(sc)
+	conn, err := dial(path)
 	if err != nil {
-		t.Fatalf("govpp ConnectStats(%s): %v", path, err)
+		t.Fatal(err)
 	}
 	t.Cleanup(conn.Disconnect)
 	return conn
+}
+
+// dial opens a govpp stats connection; the caller disconnects it, once
+// (govpp's Disconnect panics the second time).
+func dial(path string) (*core.StatsConnection, error) {
+	conn, err := core.ConnectStats(statsclient.NewStatsClient(path))
+	if err != nil {
+		return nil, fmt.Errorf("govpp ConnectStats(%s): %w", path, err)
+	}
+	return conn, nil
 }
 
 func ifaceStats(t testing.TB, conn *core.StatsConnection) []api.InterfaceCounters {

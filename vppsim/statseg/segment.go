@@ -213,10 +213,14 @@ func (s *Segment) SetInterfaces(names []string) error {
 }
 
 // regrowLocked moves to a new memfd sized for names (with room to grow by
-// a quarter), carrying every counter and scalar over, and re-creates the
-// servers' sockets so that govpp's statsclient, which watches the socket
-// file, reconnects to it. A reader that keeps the old mapping sees it
-// frozen, as after a VPP restart.
+// a quarter), carrying every counter and scalar over, and serves it to
+// every client that connects from then on. The old segment is abandoned
+// with in_progress set for good, so that a reader still mapping it gets
+// govpp's ErrStatsAccessFailed (after its 100 ms wait) and knows to
+// reconnect. The socket file is left alone on purpose: govpp's
+// statsclient remaps by itself when it is removed, and does so while
+// core.StatsConnection may still be reading entry names that point into
+// the mapping it unmaps (a SIGSEGV; see doc.go).
 func (s *Segment) regrowLocked(names []string, nameBytes int) error {
 	old := s.st
 	capacity := max(s.cfg.capacity, len(names)+len(names)/4)
@@ -237,18 +241,14 @@ func (s *Segment) regrowLocked(names []string, nameBytes int) error {
 		_ = st.a.close()
 		return fmt.Errorf("moving stats segment to a new memfd: %w", err)
 	}
-	// The epoch goes on from the old one, so that a reader holding a
-	// directory from the old segment finds it stale.
+	// The epoch goes on from the old one, so that a directory read from
+	// the old segment is stale in the new one.
 	st.a.store64(hdrEpoch, old.a.load64(hdrEpoch)+2)
+	old.a.store64(hdrInProgress, 1)
+	old.a.add64(hdrEpoch, 1)
 	s.st = st
 	s.memfdGen++
-	err = old.a.close()
-	for srv := range s.servers {
-		if rerr := srv.rebind(); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
-	}
-	if err != nil {
+	if err := old.a.close(); err != nil {
 		return fmt.Errorf("moving stats segment to a new memfd: %w", err)
 	}
 	return nil

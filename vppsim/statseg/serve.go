@@ -61,8 +61,6 @@ func (s *Segment) Serve(ctx context.Context, socketPath string) error {
 			switch {
 			case srv.listener() == nil:
 				return nil
-			case srv.listener() != l:
-				continue // moved to a new memfd: accept on the new socket
 			case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE), errors.Is(err, unix.ECONNABORTED):
 				if !sleepCtx(ctx, 10*time.Millisecond) {
 					return nil
@@ -128,28 +126,6 @@ func (srv *server) stop() {
 	srv.stopped = true
 	_ = srv.ln.Close()
 	_ = os.Remove(srv.path)
-}
-
-// rebind replaces the socket file by a new socket: govpp's statsclient
-// watches the socket's directory and reconnects (mapping the new memfd)
-// when the file is removed.
-func (srv *server) rebind() error {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if srv.stopped {
-		return nil
-	}
-	if err := os.Remove(srv.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("removing socket %s: %w", srv.path, err)
-	}
-	ln, err := listen(srv.path)
-	if err != nil {
-		return err
-	}
-	old := srv.ln
-	srv.ln = ln
-	_ = old.Close()
-	return nil
 }
 
 // sendFD sends the current memfd to a client.
