@@ -27,6 +27,9 @@ type Options struct {
 	// (to prove that a subagent's registrations win over them). By default
 	// they are excluded with -I, as deployments may do.
 	BuiltinIFMIB bool
+	// AgentXSocket overrides the AgentX address, e.g. "tcp:127.0.0.1:7705";
+	// default unix:<Dir>/master.
+	AgentXSocket string
 	// ExtraConfig lines are appended to snmpd.conf.
 	ExtraConfig []string
 }
@@ -74,6 +77,9 @@ func Start(t testing.TB, o Options) *Snmpd {
 		bin:        bin,
 		conf:       filepath.Join(dir, "snmpd.conf"),
 		log:        filepath.Join(dir, "snmpd.log"),
+	}
+	if o.AgentXSocket != "" {
+		s.AgentXAddr = o.AgentXSocket
 	}
 	modules := "-smux,mteTrigger,mteTriggerConf"
 	if !o.BuiltinIFMIB {
@@ -139,7 +145,6 @@ func (s *Snmpd) start() error {
 	s.cmd, s.done = cmd, done
 	s.mu.Unlock()
 
-	sock := strings.TrimPrefix(s.AgentXAddr, "unix:")
 	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {
 		select {
@@ -147,7 +152,7 @@ func (s *Snmpd) start() error {
 			return fmt.Errorf("snmpd exited at start: %s", out.String())
 		default:
 		}
-		if _, err := os.Stat(sock); err == nil {
+		if s.agentXListening() {
 			if _, err := s.run(context.Background(), "snmpget", "public", "-t", "0.5", "-r", "0", "1.3.6.1.2.1.1.3.0"); err == nil {
 				return nil
 			}
@@ -155,6 +160,21 @@ func (s *Snmpd) start() error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return errors.New("snmpd did not answer within " + startTimeout.String())
+}
+
+// agentXListening says whether the AgentX socket accepts connections (it is
+// opened after the UDP port, so it is the last thing to wait for).
+func (s *Snmpd) agentXListening() bool {
+	network, addr := "unix", strings.TrimPrefix(s.AgentXAddr, "unix:")
+	if strings.HasPrefix(s.AgentXAddr, "tcp:") {
+		network, addr = "tcp", strings.TrimPrefix(s.AgentXAddr, "tcp:")
+	}
+	c, err := net.DialTimeout(network, addr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // Kill kills snmpd with SIGKILL (as a crash would) and waits for it to exit.
