@@ -87,7 +87,7 @@ var _ counterSink = (*statseg.Segment)(nil)
 
 type nopSink struct{}
 
-func (nopSink) SetInterfaces([]string) error                        { return nil }
+func (nopSink) SetInterfaces([]string) error                         { return nil }
 func (nopSink) AddCombined(string, int, uint32, uint64, uint64) bool { return true }
 func (nopSink) AddSimple(string, int, uint32, uint64) bool           { return true }
 func (nopSink) ClearInterfaceCounters()                              {}
@@ -122,10 +122,10 @@ func (c *ifCounters) set(thread int) *counterSet {
 // traffic and how much of each rate it has already emitted, so that counts
 // are floor(rate × time) exactly, whatever the tick.
 type genState struct {
-	activeNs                          int64
-	rx, tx, drops, punt               uint64
-	noBuf, miss, rxErr, txErr         uint64
-	rxM, rxB, txM, txB, ip6           uint64
+	activeNs                  int64
+	rx, tx, drops, punt       uint64
+	noBuf, miss, rxErr, txErr uint64
+	rxM, rxB, txM, txB, ip6   uint64
 }
 
 // counters is the simulator's side of the stats segment: the sink and the
