@@ -59,8 +59,15 @@ if [ ! -x "$BINARY" ]; then
 		-ldflags "-X main.version=$VERSION" -o "$BINARY" ./cmd/vpp-snmp-agent
 fi
 
+# A binary built with cgo (make build's default where a C compiler exists)
+# links the C library dynamically: the package then depends on it.
+LIBC_DEPENDS=
+if $GO version -m "$BINARY" 2>/dev/null | grep -q 'CGO_ENABLED=1'; then
+	LIBC_DEPENDS=libc6
+fi
+
 mkdir -p "$DIST"
 # GOFLAGS: `go run pkg@version` refuses -mod=vendor and -modfile from the
 # caller's environment.
-VERSION=$VERSION ARCH=$ARCH BINARY=$BINARY MAINTAINER=$MAINTAINER GOFLAGS=-mod=mod \
+VERSION=$VERSION ARCH=$ARCH BINARY=$BINARY MAINTAINER=$MAINTAINER LIBC_DEPENDS=$LIBC_DEPENDS GOFLAGS=-mod=mod \
 	$GO run "$NFPM" package --config packaging/nfpm.yaml --packager deb --target "$DIST/"

@@ -291,6 +291,29 @@ func TestDebPackage(t *testing.T) {
 	}
 
 	t.Run("dpkg", func(t *testing.T) { dpkgLifecycle(t, deb) })
+
+	// A binary built with cgo links libc dynamically: the package says so.
+	t.Run("cgo", func(t *testing.T) {
+		needTool(t, "gcc", "gcc")
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "main.go"), "package main\n\nimport \"net\"\n\nfunc main() { _, _ = net.LookupHost(\"localhost\") }\n")
+		cgoBin := filepath.Join(dir, "vpp-snmp-agent")
+		cmd := exec.Command("go", "build", "-o", cgoBin, "main.go")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOFLAGS=", "GO111MODULE=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building a cgo binary: %v\n%s", err, out)
+		}
+		dist := filepath.Join(t.TempDir(), "dist")
+		run(t, []string{"BINARY=" + cgoBin, "DIST=" + dist, "VERSION=1.0", "ARCH=amd64"}, filepath.Join(repo, "packaging", "deb.sh"))
+		debs, _ := filepath.Glob(filepath.Join(dist, "*.deb"))
+		if len(debs) != 1 {
+			t.Fatalf("packages: %q", debs)
+		}
+		if got := strings.TrimSpace(run(t, nil, "dpkg-deb", "-f", debs[0], "Depends")); !strings.HasSuffix(got, ", libc6") {
+			t.Errorf("Depends: %q, want libc6 last", got)
+		}
+	})
 }
 
 // dpkgLifecycle installs the package with the real dpkg into a scratch root
