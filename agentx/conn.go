@@ -77,7 +77,7 @@ func newConn(s *Session, t transport) *conn {
 	return &conn{
 		s:       s,
 		t:       t,
-		d:       newDispatcher(&s.tree, s.cfg.Context),
+		d:       newDispatcher(&s.tree, s.cfg.Context, s.cfg.BeforeRequest),
 		rbuf:    make([]byte, initialBuffer),
 		out:     make([]byte, 0, initialBuffer),
 		waiting: make(map[uint32]*call),

@@ -30,6 +30,7 @@ const maxBulkResponse = 64 << 10
 type dispatcher struct {
 	tree    *atomic.Pointer[treeRef]
 	context string
+	before  func() // Config.BeforeRequest, or nil
 
 	start, end, name, val OID // scratch, capacity maxOIDLen
 
@@ -42,10 +43,11 @@ type bulkRep struct {
 	done     bool
 }
 
-func newDispatcher(tree *atomic.Pointer[treeRef], context string) *dispatcher {
+func newDispatcher(tree *atomic.Pointer[treeRef], context string, before func()) *dispatcher {
 	return &dispatcher{
 		tree:    tree,
 		context: context,
+		before:  before,
 		start:   make(OID, 0, maxOIDLen),
 		end:     make(OID, 0, maxOIDLen),
 		name:    make(OID, 0, maxOIDLen),
@@ -54,6 +56,9 @@ func newDispatcher(tree *atomic.Pointer[treeRef], context string) *dispatcher {
 }
 
 func (d *dispatcher) load() Tree {
+	if d.before != nil {
+		d.before()
+	}
 	if r := d.tree.Load(); r != nil && r.t != nil {
 		return r.t
 	}

@@ -51,6 +51,11 @@ type Config struct {
 	// between connection attempts. Defaults 100 ms and 2 s, so that a
 	// restarted master is served again within 3 s.
 	BackoffMin, BackoffMax time.Duration
+	// BeforeRequest, when set, runs once before each Get, GetNext or
+	// GetBulk is answered, before the tree is loaded: a tree whose data
+	// ages (counters) refreshes it here. It runs on the request path, so it
+	// must be cheap when there is nothing to do.
+	BeforeRequest func()
 	// Logger gets session events (connected, lost, refused); never one line
 	// per request. Default: discard.
 	Logger logrus.FieldLogger
