@@ -76,5 +76,5 @@ if [ -t 0 ] && [ "${DEMO_EXIT:-}" != 1 ]; then
 	echo "== running; Ctrl-C stops vppsim, snmpd and the agent"
 	wait -n "${pids[@]}" || true
 else
-	echo "== not on a terminal: stopping (set nothing; run 'make demo' in a terminal to keep it up)"
+	echo "== not on a terminal: stopping everything (run make demo in a terminal to keep it up)"
 fi

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/sirupsen/logrus"
+)
+
+// config is the agent's configuration: defaults, then VPP_SNMP_* environment
+// variables, then command-line flags (flags win).
+type config struct {
+	AgentXAddr      string        `envconfig:"AGENTX_ADDR"`
+	APISocket       string        `envconfig:"API_SOCKET"`
+	StatsSocket     string        `envconfig:"STATS_SOCKET"`
+	Config          string        `envconfig:"CONFIG"`
+	IfIndexFile     string        `envconfig:"IFINDEX_FILE"`
+	PollInterval    time.Duration `envconfig:"POLL_INTERVAL"`
+	DetailsInterval time.Duration `envconfig:"DETAILS_INTERVAL"`
+	LCPNames        bool          `envconfig:"LCP_NAMES"`
+	Priority        uint          `envconfig:"PRIORITY"`
+	TrapRate        int           `envconfig:"TRAP_RATE"`
+	LogLevel        string        `envconfig:"LOG_LEVEL"`
+	LogFormat       string        `envconfig:"LOG_FORMAT"`
+	Version         bool          `ignored:"true"`
+}
+
+func defaultConfig() config {
+	return config{
+		AgentXAddr:      "unix:/var/agentx/master",
+		APISocket:       "/run/vpp/api.sock",
+		StatsSocket:     "/run/vpp/stats.sock",
+		IfIndexFile:     "/var/lib/vpp-snmp-agent/ifindex.json",
+		PollInterval:    time.Second,
+		DetailsInterval: 30 * time.Second,
+		Priority:        100,
+		TrapRate:        100,
+		LogLevel:        "info",
+		LogFormat:       "text",
+	}
+}
+
+const usageText = `vpp-snmp-agent: an AgentX subagent serving IF-MIB for the interfaces of VPP.
+
+Usage: vpp-snmp-agent [flags]
+
+Every flag can also be set with an environment variable VPP_SNMP_<NAME>
+(e.g. VPP_SNMP_AGENTX_ADDR, VPP_SNMP_POLL_INTERVAL); a flag wins over the
+environment.
+
+Examples:
+  vpp-snmp-agent                                    # snmpd on unix:/var/agentx/master, VPP on /run/vpp
+  vpp-snmp-agent --agentx-addr tcp:127.0.0.1:705 --config /etc/vpp/vppcfg.yaml
+  vpp-snmp-agent -a 127.0.0.1:705                   # the Python agent's form
+  VPP_SNMP_LOG_LEVEL=debug vpp-snmp-agent --log-format json
+
+Flags:
+`
+
+// errHelp is returned when --help was asked for: usage goes to stdout, exit 0.
+var errHelp = errors.New("help requested")
+
+// parseConfig reads the environment (through getenv's envconfig) and args.
+// Any error is a configuration error: the caller prints it and exits 2.
+func parseConfig(args []string, stdout io.Writer) (config, error) {
+	cfg := defaultConfig()
+	if err := envconfig.Process("VPP_SNMP", &cfg); err != nil {
+		return cfg, fmt.Errorf("environment: %w", err)
+	}
+	fs := flag.NewFlagSet("vpp-snmp-agent", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.AgentXAddr, "agentx-addr", cfg.AgentXAddr, "AgentX master address: unix:/path, /path, tcp:host:port or host:port")
+	fs.StringVar(&cfg.AgentXAddr, "a", cfg.AgentXAddr, "same as --agentx-addr (the Python agent's flag)")
+	fs.StringVar(&cfg.APISocket, "api-socket", cfg.APISocket, "VPP binary API socket")
+	fs.StringVar(&cfg.StatsSocket, "stats-socket", cfg.StatsSocket, "VPP stats segment socket")
+	fs.StringVar(&cfg.Config, "config", cfg.Config, "vppcfg YAML file for ifAlias (interface descriptions); reloaded on SIGHUP")
+	fs.StringVar(&cfg.Config, "c", cfg.Config, "same as --config (the Python agent's flag)")
+	fs.StringVar(&cfg.IfIndexFile, "ifindex-file", cfg.IfIndexFile, "state file keeping each interface name's ifIndex across restarts")
+	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "maximum age of a counter value served")
+	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump (events are seen at once anyway)")
+	fs.BoolVar(&cfg.LCPNames, "lcp-names", cfg.LCPNames, "use linux-cp host names (e.g. e0) as ifName of the tap side")
+	fs.UintVar(&cfg.Priority, "priority", cfg.Priority, "AgentX registration priority (below 127 wins over snmpd's own IF-MIB)")
+	fs.IntVar(&cfg.TrapRate, "trap-rate", cfg.TrapRate, "maximum linkUp/linkDown notifications per second (0: none sent)")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
+	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(stdout, usageText)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return cfg, errHelp
+		}
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	return cfg, cfg.validate()
+}
+
+func (c config) validate() error {
+	if _, err := logrus.ParseLevel(c.LogLevel); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	if f := strings.ToLower(c.LogFormat); f != "text" && f != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	if c.PollInterval <= 0 {
+		return fmt.Errorf("--poll-interval %v: must be positive", c.PollInterval)
+	}
+	if c.DetailsInterval <= 0 {
+		return fmt.Errorf("--details-interval %v: must be positive", c.DetailsInterval)
+	}
+	if c.Priority == 0 || c.Priority > 255 {
+		return fmt.Errorf("--priority %d: want 1..255", c.Priority)
+	}
+	if c.TrapRate < 0 {
+		return fmt.Errorf("--trap-rate %d: must not be negative", c.TrapRate)
+	}
+	if c.APISocket == "" || c.StatsSocket == "" {
+		return errors.New("--api-socket and --stats-socket must not be empty")
+	}
+	if c.IfIndexFile == "" {
+		return errors.New("--ifindex-file must not be empty")
+	}
+	return nil
+}
+
+func newLogger(c config, w io.Writer) *logrus.Logger {
+	l := logrus.New()
+	l.SetOutput(w)
+	lvl, _ := logrus.ParseLevel(c.LogLevel) // validated
+	l.SetLevel(lvl)
+	if strings.ToLower(c.LogFormat) == "json" {
+		l.SetFormatter(&logrus.JSONFormatter{})
+	} else {
+		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
+	}
+	return l
+}

@@ -1,0 +1,326 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+)
+
+// Event is an interface event from VPP, or a hint that everything must be
+// dumped again (Resync).
+type Event struct {
+	Resync    bool // VPP (re)connected or events were lost: dump again
+	SwIfIndex uint32
+	AdminUp   bool
+	LinkUp    bool
+	Deleted   bool
+}
+
+// Config wires a Poller to its sources and sinks.
+type Config struct {
+	// Interfaces dumps VPP's interfaces; Counters reads the stats segment
+	// (the slice is indexed by sw_if_index) and says which segment it read,
+	// so a VPP restart is seen even when the API connection did not drop.
+	Interfaces func(context.Context) ([]mib.Interface, error)
+	Counters   func(context.Context) (counters []mib.Counters, segment uint64, err error)
+	// Events delivers VPP's interface events; nil when there are none.
+	Events <-chan Event
+	// Publish makes a snapshot the one served (agentx.Session.SetTree).
+	Publish func(agentx.Tree)
+	// Notify receives every oper state change, in order. It must not block
+	// (see Notifier).
+	Notify func(mib.Transition)
+	// Indexes is the persistent ifIndex map at start; SaveIndexes stores it
+	// whenever a new interface got an ifIndex.
+	Indexes     *mib.Indexes
+	SaveIndexes func(*mib.Indexes) error
+	// Options for mib.Build (Clock, LCPNames, Aliases); SetAliases changes
+	// the aliases later.
+	Options mib.Options
+	// MaxAge is the oldest a counter value may be when served (default 1 s);
+	// DetailsInterval the period of the full interface dump (default 30 s).
+	MaxAge          time.Duration
+	DetailsInterval time.Duration
+	// RequestTimeout bounds every call to VPP (default 5 s).
+	RequestTimeout time.Duration
+	Logger         logrus.FieldLogger
+}
+
+// Poller produces snapshots. Create it with New, run it with Run.
+type Poller struct {
+	cfg Config
+	log logrus.FieldLogger
+
+	// mu serialises snapshot production: the Run loop and Fresh both build
+	// from the last snapshot. Readers never take it.
+	mu       sync.Mutex
+	snap     *mib.Snapshot
+	ifaces   []mib.Interface
+	counters []mib.Counters
+	segment  uint64
+	idx      *mib.Indexes
+	opt      mib.Options
+
+	countersAt atomic.Int64 // unix nanos of the counters in the published snapshot
+	stale      atomic.Bool  // set by a timer when the counters reach MaxAge
+	staleTimer *time.Timer
+	kick       chan struct{} // asks Run for a full rebuild (SetAliases)
+	ready      chan struct{} // closed at the first published snapshot
+	readyOnce  sync.Once
+}
+
+// New checks cfg and returns a Poller.
+func New(cfg Config) (*Poller, error) {
+	if cfg.Interfaces == nil || cfg.Counters == nil || cfg.Publish == nil {
+		return nil, errors.New("poller: Interfaces, Counters and Publish are required")
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = time.Second
+	}
+	if cfg.DetailsInterval <= 0 {
+		cfg.DetailsInterval = 30 * time.Second
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 5 * time.Second
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func(mib.Transition) {}
+	}
+	if cfg.Logger == nil {
+		l := logrus.New()
+		l.SetOutput(discard{})
+		cfg.Logger = l
+	}
+	idx := cfg.Indexes
+	if idx == nil {
+		var err error
+		if idx, err = mib.NewIndexes(nil); err != nil {
+			return nil, err
+		}
+	}
+	p := &Poller{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		idx:   idx,
+		opt:   cfg.Options,
+		kick:  make(chan struct{}, 1),
+		ready: make(chan struct{}),
+	}
+	p.stale.Store(true)
+	p.staleTimer = time.AfterFunc(time.Hour, func() { p.stale.Store(true) })
+	p.staleTimer.Stop()
+	return p, nil
+}
+
+// Ready is closed once the first snapshot is published.
+func (p *Poller) Ready() <-chan struct{} { return p.ready }
+
+// Snapshot returns the last snapshot built (nil before the first).
+func (p *Poller) Snapshot() *mib.Snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.snap
+}
+
+// SetAliases replaces the ifAlias map (a vppcfg reload) and rebuilds.
+func (p *Poller) SetAliases(a map[string]string) {
+	p.mu.Lock()
+	p.opt.Aliases = a
+	p.mu.Unlock()
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Fresh makes sure the counters about to be served are at most MaxAge old,
+// reading them first when they are not. It is meant to run once before
+// each request is answered: when the counters are fresh it costs one
+// atomic load, and an idle agent reads nothing at all.
+func (p *Poller) Fresh() {
+	if !p.stale.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.RequestTimeout)
+	defer cancel()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.stale.Load() || p.snap == nil { // another request refreshed them
+		return
+	}
+	if err := p.refreshCounters(ctx); err != nil {
+		p.log.WithError(err).Warn("reading counters; serving the previous ones")
+		// Try again at the next request after a short pause, not at every PDU.
+		p.markRead(time.Now().Add(-p.cfg.MaxAge + 200*time.Millisecond))
+	}
+}
+
+// Run builds and publishes snapshots until ctx is done: at start, on every
+// event, on Resync and every DetailsInterval. It returns nil when ctx ends.
+func (p *Poller) Run(ctx context.Context) error {
+	details := time.NewTicker(p.cfg.DetailsInterval)
+	defer details.Stop()
+	retry := time.NewTimer(0) // the first full build starts at once
+	defer retry.Stop()
+	needFull := true
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			p.staleTimer.Stop()
+			return nil
+		case <-retry.C:
+		case <-details.C:
+			needFull = true
+		case <-p.kick:
+			needFull = true
+		case ev, ok := <-p.cfg.Events:
+			if !ok {
+				p.cfg.Events = nil // a nil channel blocks: no more events
+				continue
+			}
+			if ev.Resync || !p.applyEvent(ev) {
+				needFull = true
+			}
+		}
+		if !needFull {
+			continue
+		}
+		if err := p.full(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			p.log.WithError(err).WithField("retry_in", backoff).Warn("refreshing interfaces from VPP; serving the previous snapshot")
+			retry.Reset(backoff)
+			backoff = min(backoff*2, 2*time.Second)
+			continue
+		}
+		needFull = false
+		backoff = 100 * time.Millisecond
+	}
+}
+
+// full dumps the interfaces, reads the counters and publishes a new build.
+func (p *Poller) full(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
+	defer cancel()
+	ifaces, err := p.cfg.Interfaces(rctx)
+	if err != nil {
+		return fmt.Errorf("dumping interfaces: %w", err)
+	}
+	counters, segment, cerr := p.cfg.Counters(rctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ifaces = ifaces
+	if cerr == nil {
+		p.counters, p.segment = counters, segment
+	} else {
+		p.log.WithError(cerr).Warn("reading counters; building with the previous ones")
+	}
+	p.build(time.Now())
+	if cerr == nil {
+		p.markRead(time.Now())
+	}
+	return nil
+}
+
+// applyEvent applies one interface event to the last dump and publishes
+// the result, so that each transition of a flapping link is seen in order.
+// It returns false when the event needs a full dump (an interface created
+// or deleted, or not known yet).
+func (p *Poller) applyEvent(ev Event) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ev.Deleted || p.snap == nil {
+		return false
+	}
+	for i := range p.ifaces {
+		in := &p.ifaces[i]
+		if in.SwIfIndex != ev.SwIfIndex {
+			continue
+		}
+		if in.AdminUp == ev.AdminUp && in.LinkUp == ev.LinkUp {
+			return true
+		}
+		// Copy on write: the previous slice may still be read by nobody
+		// but us, yet keeping dumps immutable keeps Build's input honest.
+		ifaces := append([]mib.Interface(nil), p.ifaces...)
+		ifaces[i].AdminUp, ifaces[i].LinkUp = ev.AdminUp, ev.LinkUp
+		p.ifaces = ifaces
+		p.build(time.Now())
+		return true
+	}
+	return false
+}
+
+// build runs mib.Build on the current inputs and publishes. p.mu is held.
+func (p *Poller) build(now time.Time) {
+	snap, idx, trans := mib.Build(p.snap, p.ifaces, p.counters, p.idx, now, p.opt)
+	if idx != p.idx {
+		p.idx = idx
+		if p.cfg.SaveIndexes != nil {
+			if err := p.cfg.SaveIndexes(idx); err != nil {
+				p.log.WithError(err).Error("saving the ifIndex map; ifIndexes stay right until the agent restarts")
+			}
+		}
+	}
+	p.publish(snap)
+	for _, t := range trans {
+		p.cfg.Notify(t)
+	}
+}
+
+// refreshCounters reads the counters and publishes them. p.mu is held. A
+// new stats segment (VPP restarted) needs fresh details too, since
+// sw_if_index values may now name other interfaces.
+func (p *Poller) refreshCounters(ctx context.Context) error {
+	counters, segment, err := p.cfg.Counters(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if segment != p.segment {
+		ifaces, err := p.cfg.Interfaces(ctx)
+		if err != nil {
+			return fmt.Errorf("dumping interfaces after a new stats segment: %w", err)
+		}
+		p.ifaces, p.counters, p.segment = ifaces, counters, segment
+		p.build(now)
+	} else {
+		p.counters = counters
+		p.publish(p.snap.WithCounters(counters, now))
+	}
+	p.markRead(now)
+	return nil
+}
+
+// markRead records when the served counters were read and arms the timer
+// that marks them stale at MaxAge. p.mu is held.
+func (p *Poller) markRead(at time.Time) {
+	p.countersAt.Store(at.UnixNano())
+	age := time.Since(at)
+	if age >= p.cfg.MaxAge {
+		p.stale.Store(true)
+		return
+	}
+	p.stale.Store(false)
+	p.staleTimer.Reset(p.cfg.MaxAge - age)
+}
+
+func (p *Poller) publish(s *mib.Snapshot) {
+	p.snap = s
+	p.cfg.Publish(s)
+	p.readyOnce.Do(func() { close(p.ready) })
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
