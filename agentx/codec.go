@@ -257,14 +257,6 @@ func (w *writer) octets(s []byte) {
 	}
 }
 
-func (w *writer) octetString(s string) {
-	w.u32(uint32(len(s)))
-	w.b = append(w.b, s...)
-	for i := len(s); i%4 != 0; i++ {
-		w.b = append(w.b, 0)
-	}
-}
-
 // oid writes an OID, compressing a leading 1.3.6.1.<1..255> into the prefix
 // byte as net-snmp does.
 func (w *writer) oid(o OID, include bool) {
