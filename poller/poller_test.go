@@ -1,0 +1,261 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+)
+
+var (
+	ifOperStatus = agentx.OID{1, 3, 6, 1, 2, 1, 2, 2, 1, 8}
+	ifInOctets   = agentx.OID{1, 3, 6, 1, 2, 1, 2, 2, 1, 10}
+	ifNumber0    = agentx.OID{1, 3, 6, 1, 2, 1, 2, 1, 0}
+)
+
+// fakeVPP is a VPP as the poller sees it: a dump, a counter read, events.
+type fakeVPP struct {
+	mu       sync.Mutex
+	ifaces   []mib.Interface
+	counters []mib.Counters
+	segment  uint64
+	dumps    atomic.Int32
+	reads    atomic.Int32
+	failRead bool
+}
+
+func (f *fakeVPP) Interfaces(context.Context) ([]mib.Interface, error) {
+	f.dumps.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]mib.Interface(nil), f.ifaces...), nil
+}
+
+func (f *fakeVPP) Counters(context.Context) ([]mib.Counters, uint64, error) {
+	f.reads.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failRead {
+		return nil, 0, errors.New("stats segment gone")
+	}
+	return append([]mib.Counters(nil), f.counters...), f.segment, nil
+}
+
+func newFake() *fakeVPP {
+	return &fakeVPP{
+		ifaces: []mib.Interface{
+			{SwIfIndex: 0, SupSwIfIndex: 0, Name: "local0", DevType: "local"},
+			{SwIfIndex: 1, SupSwIfIndex: 1, Name: "TenGigabitEthernet3/0/0", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 10_000_000},
+			{SwIfIndex: 2, SupSwIfIndex: 1, Name: "TenGigabitEthernet3/0/0.100", DevType: "dpdk", Sub: true, AdminUp: true, LinkUp: true},
+		},
+		counters: []mib.Counters{{}, {RxBytes: 100, RxPackets: 1}, {RxBytes: 10, RxPackets: 1}},
+		segment:  1,
+	}
+}
+
+type harness struct {
+	t       *testing.T
+	vpp     *fakeVPP
+	p       *Poller
+	events  chan Event
+	tree    atomic.Pointer[mib.Snapshot]
+	mu      sync.Mutex
+	trans   []mib.Transition
+	saved   atomic.Int32
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+func start(t *testing.T, vpp *fakeVPP, maxAge time.Duration) *harness {
+	t.Helper()
+	h := &harness{t: t, vpp: vpp, events: make(chan Event, 64), stopped: make(chan struct{})}
+	p, err := New(Config{
+		Interfaces: vpp.Interfaces,
+		Counters:   vpp.Counters,
+		Events:     h.events,
+		Publish:    func(tr agentx.Tree) { h.tree.Store(tr.(*mib.Snapshot)) },
+		Notify: func(tr mib.Transition) {
+			h.mu.Lock()
+			h.trans = append(h.trans, tr)
+			h.mu.Unlock()
+		},
+		SaveIndexes:     func(*mib.Indexes) error { h.saved.Add(1); return nil },
+		MaxAge:          maxAge,
+		DetailsInterval: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.p = p
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { defer close(h.stopped); _ = p.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-h.stopped })
+	select {
+	case <-p.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no snapshot published")
+	}
+	return h
+}
+
+func (h *harness) get(o agentx.OID, idx uint32) agentx.Value {
+	return h.tree.Load().Get(append(append(agentx.OID{}, o...), idx))
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestFirstSnapshot(t *testing.T) {
+	h := start(t, newFake(), time.Second)
+	if v := h.tree.Load().Get(ifNumber0); v.Integer != 3 {
+		t.Errorf("ifNumber.0 = %d, want 3", v.Integer)
+	}
+	if v := h.get(ifInOctets, 1001); v.Type != agentx.TypeCounter32 || v.Integer != 100 {
+		t.Errorf("ifInOctets.1001 = %+v, want Counter32 100", v)
+	}
+	if got := h.saved.Load(); got != 1 {
+		t.Errorf("ifIndex map saved %d times, want once (three new names)", got)
+	}
+}
+
+func TestFlapIsSeenInOrder(t *testing.T) {
+	h := start(t, newFake(), time.Second)
+	for i := range 4 {
+		up := i%2 == 1
+		h.events <- Event{SwIfIndex: 1, AdminUp: true, LinkUp: up}
+	}
+	h.waitFor("4 transitions of the port", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		n := 0
+		for _, tr := range h.trans {
+			if tr.IfIndex == 1001 {
+				n++
+			}
+		}
+		return n == 4
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	want := []mib.Status{mib.StatusDown, mib.StatusUp, mib.StatusDown, mib.StatusUp}
+	i := 0
+	for _, tr := range h.trans {
+		if tr.IfIndex != 1001 {
+			continue
+		}
+		if tr.Oper != want[i] {
+			t.Errorf("transition %d of ifIndex 1001: oper %v, want %v", i, tr.Oper, want[i])
+		}
+		i++
+	}
+	// The sub-interface went lowerLayerDown and back with each flap of its
+	// parent: its transitions are reported too (with traps disabled).
+	var sub int
+	for _, tr := range h.trans {
+		if tr.IfIndex == 1002 {
+			sub++
+			if tr.TrapEnabled {
+				t.Errorf("sub-interface transition has TrapEnabled")
+			}
+		}
+	}
+	if sub != 4 {
+		t.Errorf("sub-interface transitions = %d, want 4", sub)
+	}
+	if v := h.get(ifOperStatus, 1002); v.Integer != 1 {
+		t.Errorf("sub-interface oper = %d after the last flap, want up(1)", v.Integer)
+	}
+}
+
+func TestDeletedInterfaceDumpsAgain(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, time.Second)
+	before := vpp.dumps.Load()
+	vpp.mu.Lock()
+	vpp.ifaces = vpp.ifaces[:2]
+	vpp.mu.Unlock()
+	h.events <- Event{SwIfIndex: 2, Deleted: true}
+	h.waitFor("a dump after the delete", func() bool { return vpp.dumps.Load() > before })
+	h.waitFor("ifNumber.0 = 2", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 2 })
+}
+
+func TestFreshReadsOnlyWhenStale(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, 200*time.Millisecond)
+	reads := vpp.reads.Load()
+	for range 1000 {
+		h.p.Fresh()
+	}
+	if got := vpp.reads.Load() - reads; got != 0 {
+		t.Fatalf("fresh counters read again %d times", got)
+	}
+	vpp.mu.Lock()
+	vpp.counters[1].RxBytes = 5000
+	vpp.mu.Unlock()
+	h.waitFor("the counters to go stale", func() bool { return h.p.stale.Load() })
+	h.p.Fresh()
+	if got := vpp.reads.Load() - reads; got != 1 {
+		t.Fatalf("stale counters read %d times, want 1", got)
+	}
+	if v := h.get(ifInOctets, 1001); v.Integer != 5000 {
+		t.Errorf("ifInOctets.1001 = %d after refresh, want 5000", v.Integer)
+	}
+}
+
+func TestFreshFailureKeepsServing(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, 100*time.Millisecond)
+	vpp.mu.Lock()
+	vpp.failRead = true
+	vpp.mu.Unlock()
+	h.waitFor("the counters to go stale", func() bool { return h.p.stale.Load() })
+	h.p.Fresh()
+	if v := h.get(ifInOctets, 1001); v.Integer != 100 {
+		t.Errorf("ifInOctets.1001 = %d after a failed read, want the previous 100", v.Integer)
+	}
+	reads := vpp.reads.Load()
+	h.p.Fresh() // right after a failure: no new attempt on every request
+	if got := vpp.reads.Load() - reads; got != 0 {
+		t.Errorf("read retried at once after a failure (%d reads)", got)
+	}
+}
+
+func TestNewSegmentRebuildsFromFreshDetails(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, 100*time.Millisecond)
+	// VPP restarted: the port is now sw_if_index 2 and the sub 1; counters
+	// from zero in a new segment.
+	vpp.mu.Lock()
+	vpp.ifaces[1].SwIfIndex, vpp.ifaces[2].SwIfIndex = 2, 1
+	vpp.ifaces[1].SupSwIfIndex, vpp.ifaces[2].SupSwIfIndex = 2, 2
+	vpp.counters = []mib.Counters{{}, {RxBytes: 7}, {RxBytes: 70}}
+	vpp.segment = 2
+	vpp.mu.Unlock()
+	dumps := vpp.dumps.Load()
+	h.waitFor("the counters to go stale", func() bool { return h.p.stale.Load() })
+	h.p.Fresh()
+	if vpp.dumps.Load() == dumps {
+		t.Fatal("a new stats segment did not cause a new dump")
+	}
+	if v := h.get(ifInOctets, 1001); v.Integer != 70 {
+		t.Errorf("port ifInOctets = %d, want 70 (its counters at its new sw_if_index)", v.Integer)
+	}
+	if v := h.get(ifInOctets, 1002); v.Integer != 7 {
+		t.Errorf("sub ifInOctets = %d, want 7", v.Integer)
+	}
+}
