@@ -24,6 +24,7 @@ type arena struct {
 	mem  []byte
 	base uint64 // the fake VPP address of mem[0]
 	next int    // first free byte
+	high int    // highest next ever: bytes above it were never written
 }
 
 // newArena creates and maps a memfd of size bytes. Its pages cost memory
@@ -69,16 +70,14 @@ func (a *arena) u32(off int) *uint32 { return (*uint32)(unsafe.Pointer(&a.mem[of
 
 // Every store a reader may see is a single aligned 64-bit (or 32-bit)
 // store, as VPP's are: a reader never sees half a word.
-func (a *arena) store64(off int, v uint64)      { atomic.StoreUint64(a.u64(off), v) }
-func (a *arena) load64(off int) uint64          { return atomic.LoadUint64(a.u64(off)) }
-func (a *arena) add64(off int, v uint64)        { atomic.AddUint64(a.u64(off), v) }
-func (a *arena) store32(off int, v uint32)      { atomic.StoreUint32(a.u32(off), v) }
-func (a *arena) load32(off int) uint32          { return atomic.LoadUint32(a.u32(off)) }
-func (a *arena) free() int                      { return len(a.mem) - a.next }
-func (a *arena) used() int                      { return a.next - heapStart }
-func alignUp(n, align int) int                  { return (n + align - 1) &^ (align - 1) }
-func (a *arena) heapPointer() uint64            { return a.ptr(heapStart) }
-func (a *arena) dataOff(ptr uint64) (int, bool) { return int(ptr - a.base), ptr >= a.base }
+func (a *arena) store64(off int, v uint64) { atomic.StoreUint64(a.u64(off), v) }
+func (a *arena) load64(off int) uint64     { return atomic.LoadUint64(a.u64(off)) }
+func (a *arena) add64(off int, v uint64)   { atomic.AddUint64(a.u64(off), v) }
+func (a *arena) store32(off int, v uint32) { atomic.StoreUint32(a.u32(off), v) }
+func (a *arena) load32(off int) uint32     { return atomic.LoadUint32(a.u32(off)) }
+func (a *arena) used() int                 { return a.next - heapStart }
+func alignUp(n, align int) int             { return (n + align - 1) &^ (align - 1) }
+func (a *arena) heapPointer() uint64       { return a.ptr(heapStart) }
 
 // vec is a VPP vector in the arena: off is its data offset (what VPP
 // pointers point at), capacity its room in elements.
@@ -98,9 +97,14 @@ func (a *arena) allocVec(k *vecKind, elem, capacity int, entryIndex uint32) (vec
 	if capacity < 0 || end > len(a.mem) || end < off {
 		return vec{}, errArenaFull
 	}
-	// The bytes may hold a rolled-back allocation's: clear them.
-	clear(a.mem[off-k.hdr : end])
+	// Bytes below the high-water mark may hold a rolled-back allocation's:
+	// clear them. Those above were never written (and never touched, which
+	// keeps a large fresh memfd sparse).
+	if lo := off - k.hdr; lo < a.high {
+		clear(a.mem[lo:min(end, a.high)])
+	}
 	a.next = end
+	a.high = max(a.high, end)
 	v := vec{kind: k, off: off, elem: elem, capacity: capacity}
 	if k.entryIdx {
 		a.store64(off-24, uint64(entryIndex))

@@ -63,19 +63,30 @@
 // still mapping it gets govpp's ErrStatsAccessFailed (after 100 ms) from
 // every read and must reconnect, which is what the agent does when its
 // stats connection fails. With WithSize the memfd never changes and
-// SetInterfaces returns ErrNoSpace when the interfaces do not fit (about
-// 2.7 KB per interface with one thread, 200 B more per extra thread, less
-// what is left behind by growing piecemeal).
+// SetInterfaces returns ErrNoSpace when the interfaces do not fit.
+//
+// Per interface the segment takes 17 directory entries of 144 bytes (the
+// symlinks: 2,448 bytes, as in VPP), 200 bytes of counters per thread and
+// its name: about 2.7 KB with one thread, 3.5 KB with main + 4 workers
+// (100,000 interfaces: 334 MiB used of a 711 MiB memfd sized with
+// WithCapacity(100000)). Growing piecemeal leaves moved vectors behind, so
+// a fixed size holds fewer (4 MiB: 1,024 grown in doublings).
 //
 // The socket file is not replaced on such a move, unlike on a VPP restart
-// (VPP unlinks stats.sock at exit): govpp v0.13.0's statsclient watches the
-// socket file and, when it is removed, unmaps and remaps the segment from
-// its fsnotify goroutine, while core.StatsConnection may still be reading
-// the entry names of its last read, which are slices of that mapping. The
-// reader then dies of SIGSEGV (seen here, in GetInterfaceStats). A VPP
-// restart can be simulated with Close and a new Segment on the same path;
-// the agent must not keep reading through a statsclient whose socket may be
-// removed under it.
+// (VPP unlinks stats.sock at exit), because of two faults of govpp v0.13.0
+// that make a reader die of SIGSEGV (TestReproGovppUnmapOnRestart shows
+// them; a VPP restart is simulated with Close and a new Segment served on
+// the same path). Its statsclient watches the socket file and, when it is
+// removed, unmaps the segment and maps the new one from its fsnotify
+// goroutine; but the entry names of a read (StatEntry.Name) are slices of
+// the mapping. core.StatsConnection compares them after the read, outside
+// the client's lock (GetInterfaceStats), and its next UpdateDir compares
+// the kept ones with the new directory's when the new segment's epoch
+// equals the old one's (likely after a restart with the same
+// configuration). Given dir/./stats.sock instead of dir/stats.sock,
+// govpp never matches fsnotify's event name and never remaps: it keeps
+// reading the old, frozen segment, and the caller must notice the restart
+// (socket inode, heartbeat) and reconnect by itself.
 //
 // # Replay
 //

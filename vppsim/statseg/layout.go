@@ -133,21 +133,30 @@ func vecWord(k *vecKind, length, capacity int) uint64 {
 	return uint64(uint32(length)) | uint64(k.hdr/8)<<32 | uint64(k.alignByte)<<40 | uint64(grow)<<48
 }
 
-// symlinkName is VPP's /interfaces/<name>/<counter> with '/' in the
-// interface name replaced by '_' (format_vlib_stats_symlink).
-func symlinkName(ifName, counter string) string {
-	b := make([]byte, 0, len("/interfaces/")+len(ifName)+1+len(counter))
-	b = append(b, "/interfaces/"...)
-	for i := 0; i < len(ifName); i++ {
-		c := ifName[i]
-		if c == '/' {
-			c = '_'
-		}
-		b = append(b, c)
+// linkKeyOf is an interface name as VPP puts it in its symlinks' names:
+// '/' replaced by '_' (format_vlib_stats_symlink).
+func linkKeyOf(name string) string {
+	if indexByte(name, '/') < 0 {
+		return name
 	}
-	b = append(b, '/')
-	b = append(b, counter...)
-	return cutName(string(b))
+	b := []byte(name)
+	for i, c := range b {
+		if c == '/' {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// putSymlinkName writes "/interfaces/<key>/<counter>" into a directory
+// entry's name field, cut to 127 bytes and NUL-padded, without building
+// the string (100,000 interfaces make 1.7 million of them).
+func putSymlinkName(dst []byte, key, counter string) {
+	n := copy(dst[:maxNameSize-1], "/interfaces/")
+	n += copy(dst[n:maxNameSize-1], key)
+	n += copy(dst[n:maxNameSize-1], "/")
+	n += copy(dst[n:maxNameSize-1], counter)
+	clear(dst[n:])
 }
 
 // cutName cuts a name to what fits a directory entry, as
@@ -162,9 +171,11 @@ func cutName(s string) string {
 	return s
 }
 
-func indexNUL(s string) int {
+func indexNUL(s string) int { return indexByte(s, 0) }
+
+func indexByte(s string, c byte) int {
 	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
+		if s[i] == c {
 			return i
 		}
 	}

@@ -23,10 +23,9 @@ type state struct {
 	names     []string
 	namesVec  vec
 	namesIdx  uint32
-	nameVecs  []vec    // per sw_if_index; off 0 = no name (null pointer)
-	links     []uint32 // per sw_if_index, len(ifc) symlink entries; noEntry where absent
-	linkOwner map[string]int
-	ifSuffix  []string // counter part of each symlink name, in ifc order
+	links     []uint32       // per sw_if_index, len(ifc) symlink entries; noEntry where absent
+	linkOwner map[string]int // linkKeyOf(name) -> the index that has the symlinks
+	ifSuffix  []string       // counter part of each symlink name, in ifc order
 }
 
 const noEntry = ^uint32(0)
@@ -347,11 +346,14 @@ func (st *state) setInterfaces(names []string) error {
 	// refuses a symlink whose name exists).
 	var drop []int
 	for i := 0; i < old; i++ {
-		if (i >= n || changed(i)) && st.linkKey(i) != "" && st.linkOwner[st.linkKey(i)] == i {
-			drop = append(drop, i)
+		if i >= n || changed(i) {
+			if k, ok := st.linkKey(i); ok && st.linkOwner[k] == i {
+				drop = append(drop, i)
+			}
 		}
 	}
 	owner := make(map[string]int)
+	keys := make([]string, n) // linkKeyOf of the indexes that get symlinks
 	for i := 0; i < n; i++ {
 		if !changed(i) || names[i] == "" || names[i] == Deleted {
 			continue
@@ -364,6 +366,7 @@ func (st *state) setInterfaces(names []string) error {
 			continue
 		}
 		owner[k] = i
+		keys[i] = k
 	}
 	freeSlots := len(st.free) + len(drop)*len(st.ifc)
 	need := len(owner)*len(st.ifc) - freeSlots
@@ -450,7 +453,8 @@ func (st *state) setInterfaces(names []string) error {
 				st.removeEntry(e)
 			}
 		}
-		delete(st.linkOwner, st.linkKey(i))
+		k, _ := st.linkKey(i)
+		delete(st.linkOwner, k)
 	}
 	links := make([]uint32, n*len(st.ifc))
 	for i := range links {
@@ -462,19 +466,15 @@ func (st *state) setInterfaces(names []string) error {
 		}
 	}
 	st.links = links
-	var err error
-	for i := 0; i < n && err == nil; i++ {
-		if o, ok := owner[linkKeyOf(names[i])]; ok && o == i && changed(i) {
-			k := linkKeyOf(names[i])
-			st.linkOwner[k] = i
-			for j, c := range st.ifc {
-				var e uint32
-				e, err = st.addEntry(typeSymlink, symlinkName(names[i], st.ifSuffix[j]), uint64(c.entry)|uint64(i)<<32)
-				if err != nil {
-					break
-				}
-				st.links[i*len(st.ifc)+j] = e
-			}
+	for i := 0; i < n; i++ {
+		k := keys[i]
+		if k == "" {
+			continue
+		}
+		st.linkOwner[k] = i
+		for j, c := range st.ifc {
+			e := st.putSymlink(k, st.ifSuffix[j], uint64(c.entry)|uint64(i)<<32)
+			st.links[i*len(st.ifc)+j] = e
 		}
 	}
 	if dirMoved {
@@ -485,18 +485,33 @@ func (st *state) setInterfaces(names []string) error {
 
 	a.add64(hdrEpoch, 1)
 	a.store64(hdrInProgress, 0)
-	return err
+	return nil
 }
 
-// linkKey is the owner key of index i's symlinks ("" when it has none).
-func (st *state) linkKey(i int) string {
+// linkKey is the owner key of index i's symlinks (false: it has none).
+func (st *state) linkKey(i int) (string, bool) {
 	if i >= len(st.names) || st.names[i] == "" || st.names[i] == Deleted {
-		return ""
+		return "", false
 	}
-	return linkKeyOf(st.names[i])
+	return linkKeyOf(st.names[i]), true
 }
 
-func linkKeyOf(name string) string { return symlinkName(name, "") }
+// putSymlink is addEntry for a symlink whose name is known to be free
+// (setInterfaces checked it and made room).
+func (st *state) putSymlink(key, counter string, union uint64) uint32 {
+	a := st.a
+	i := st.nextEntry()
+	off := st.entryOff(i)
+	a.store64(off+entryUnion, union)
+	putSymlinkName(a.mem[off+entryName:off+entryName+maxNameSize], key, counter)
+	a.store32(off, typeSymlink)
+	if n := len(st.free); n > 0 {
+		st.free = st.free[:n-1]
+	} else {
+		a.setLen(&st.dir, st.dir.length+1)
+	}
+	return i
+}
 
 // scalarWord is what VPP 26.06 stores for a scalar or gauge: the f64
 // converted to the u64 union (the fraction is lost; govpp converts back).
