@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigPrecedence(t *testing.T) {
+	t.Setenv("VPP_SNMP_AGENTX_ADDR", "tcp:127.0.0.1:705")
+	t.Setenv("VPP_SNMP_POLL_INTERVAL", "3s")
+	cfg, err := parseConfig([]string{"--poll-interval", "500ms"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AgentXAddr != "tcp:127.0.0.1:705" {
+		t.Errorf("agentx addr %q: the environment was not used", cfg.AgentXAddr)
+	}
+	if cfg.PollInterval != 500*time.Millisecond {
+		t.Errorf("poll interval %v: the flag must win over the environment", cfg.PollInterval)
+	}
+	cfg, err = parseConfig([]string{"-a", "127.0.0.1:7050"}, &bytes.Buffer{})
+	if err != nil || cfg.AgentXAddr != "127.0.0.1:7050" {
+		t.Errorf("the Python agent's -a: %q, %v", cfg.AgentXAddr, err)
+	}
+}
+
+// TestBadConfigurations: each bad input gives exit status 2 and exactly one
+// line on stderr that names what is wrong.
+func TestBadConfigurations(t *testing.T) {
+	dir := t.TempDir()
+	badYAML := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badYAML, []byte("interfaces: [unclosed\n"), 0o644)
+	corrupt := filepath.Join(dir, "ifindex.json")
+	os.WriteFile(corrupt, []byte("{not json"), 0o644)
+	ok := filepath.Join(dir, "state", "ifindex.json")
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"unknown flag", []string{"--no-such-flag"}, nil, "no-such-flag"},
+		{"stray argument", []string{"--ifindex-file", ok, "extra"}, nil, "extra"},
+		{"bad duration", []string{"--poll-interval", "soon"}, nil, "poll-interval"},
+		{"bad log level", []string{"--log-level", "loud", "--ifindex-file", ok}, nil, "log-level"},
+		{"bad log format", []string{"--log-format", "xml", "--ifindex-file", ok}, nil, "log-format"},
+		{"bad agentx address", []string{"--agentx-addr", "udp:1.2.3.4", "--ifindex-file", ok}, nil, "agentx-addr"},
+		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml"), "--ifindex-file", ok}, nil, "nope.yaml"},
+		{"broken config", []string{"--config", badYAML, "--ifindex-file", ok}, nil, "bad.yaml"},
+		{"corrupt ifindex file", []string{"--ifindex-file", corrupt}, nil, "ifindex.json"},
+		{"bad environment", nil, map[string]string{"VPP_SNMP_POLL_INTERVAL": "often"}, "POLL_INTERVAL"},
+		{"priority out of range", []string{"--priority", "300", "--ifindex-file", ok}, nil, "priority"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := run(tc.args, &stdout, &stderr); code != 2 {
+				t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr.String())
+			}
+			lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "vpp-snmp-agent: ") || !strings.Contains(lines[0], tc.want) {
+				t.Errorf("stderr %q: want one line naming %q", stderr.String(), tc.want)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"--help"}, &stdout, &stderr); code != 0 {
+		t.Errorf("--help: exit %d", code)
+	}
+	for _, want := range []string{"--agentx-addr", "VPP_SNMP_", "Examples:"} {
+		if !strings.Contains(strings.ReplaceAll(stdout.String(), "-agentx-addr", "--agentx-addr"), want) {
+			t.Errorf("--help output lacks %q", want)
+		}
+	}
+	stdout.Reset()
+	if code := run([]string{"--version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "vpp-snmp-agent ") {
+		t.Errorf("--version: exit %d, %q", code, stdout.String())
+	}
+}
