@@ -26,8 +26,9 @@ type server struct {
 // stats.sock, and hands every client that connects the segment's memfd:
 // one sendmsg with SCM_RIGHTS and no payload byte, then the connection is
 // closed (stats_socket_accept_ready). A stale socket file at the path is
-// replaced. It returns nil when ctx is done or the segment is closed, after
-// removing the socket file, as VPP unlinks it at exit.
+// replaced. It returns nil when ctx is done or the segment is closed
+// (ErrClosed if it was closed already), after removing the socket file, as
+// VPP unlinks it at exit.
 func (s *Segment) Serve(ctx context.Context, socketPath string) error {
 	ln, err := listen(socketPath)
 	if err != nil {
