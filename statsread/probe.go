@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"syscall"
 	"time"
@@ -45,7 +46,9 @@ func probe(ctx context.Context, path string) (segmentID, error) {
 	// cannot leave some unclosed in this process (MSG_CTRUNC).
 	oob := make([]byte, syscall.CmsgSpace(4*4))
 	_, oobn, _, _, err := uc.ReadMsgUnix(buf[:], oob)
-	if err != nil {
+	// VPP sends the descriptor with no payload byte, which Go reports as
+	// io.EOF on a SEQPACKET socket: what counts is the ancillary data.
+	if err != nil && (!errors.Is(err, io.EOF) || oobn == 0) {
 		return segmentID{}, fmt.Errorf("receiving the stats segment: %w", err)
 	}
 	msgs, err := syscall.ParseSocketControlMessage(oob[:oobn])

@@ -1,6 +1,7 @@
 package statsread
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -125,42 +126,44 @@ func (r *Reader) Read(ctx context.Context) (c Counters, err error) {
 			}
 		}
 		prepared := r.dir == nil
-		if err := r.update(); err != nil {
-			last = err
-			switch {
-			case errors.Is(err, adapter.ErrStatsDataBusy), errors.Is(err, adapter.ErrStatsAccessFailed):
-				// VPP was writing: read again shortly.
-				pause(ctx, busyRetry)
-				continue
-			case errors.Is(err, adapter.ErrStatsDisconnected):
-				// govpp's own socket watcher saw the socket go and could
-				// not map a new segment: start over with a new client.
-				_ = r.detach()
-				continue
-			case !prepared:
-				// The directory changed (ErrStatsDirStale) or a vector
-				// changed shape (govpp wraps ErrStatDataLenIncorrect
-				// with %v, so it cannot be matched): prepare again.
-				r.dir = nil
-				continue
-			}
-			_ = r.detach()
-			return Counters{}, fmt.Errorf("reading the stats segment: %w", err)
-		}
-		// Is the segment just read still the one VPP serves? If not, VPP
-		// restarted: what was read may be the old segment's frozen values.
+		uerr := r.update()
+		// Whatever update said, it only counts if the segment is still the
+		// one VPP serves: after a restart, the values just read may be the
+		// old segment's frozen ones, and an old segment that stays busy
+		// (abandoned with in_progress set) must be left, not waited on.
 		id, err := probe(ctx, r.socketPath)
 		if err != nil {
 			_ = r.detach()
 			return Counters{}, fmt.Errorf("checking the stats segment: %w", err)
 		}
 		if id != r.id {
-			r.log.Info("VPP handed out a new stats segment (restart); re-attaching")
+			r.log.Info("VPP serves a new stats segment (restart); re-attaching")
 			_ = r.detach()
 			last = errors.New("the stats segment changed during the read")
 			continue
 		}
-		return r.fold(), nil
+		switch {
+		case uerr == nil:
+			return r.fold(), nil
+		case errors.Is(uerr, adapter.ErrStatsDataBusy), errors.Is(uerr, adapter.ErrStatsAccessFailed):
+			// VPP was changing the directory: read again shortly.
+			last = uerr
+			pause(ctx, busyRetry)
+		case errors.Is(uerr, adapter.ErrStatsDisconnected):
+			// govpp's own socket watcher saw the socket go and failed to
+			// map a new segment: start over with a new client.
+			last = uerr
+			_ = r.detach()
+		case !prepared:
+			// The directory changed (ErrStatsDirStale) or a vector changed
+			// shape (govpp wraps ErrStatDataLenIncorrect with %v, so it
+			// cannot be matched): prepare again.
+			last = uerr
+			r.dir = nil
+		default:
+			_ = r.detach()
+			return Counters{}, fmt.Errorf("reading the stats segment: %w", uerr)
+		}
 	}
 }
 
@@ -246,6 +249,12 @@ func (r *Reader) update() error {
 		dir, err := r.sc.PrepareDir(entryPattern)
 		if err != nil {
 			return err
+		}
+		// govpp's entry names are slices of its mapping, which its socket
+		// watcher may unmap and replace at any time (when stats.sock is
+		// removed); UpdateDir compares them. Keep them on the heap.
+		for i := range dir.Entries {
+			dir.Entries[i].Name = bytes.Clone(dir.Entries[i].Name)
 		}
 		plan, err := planFor(dir)
 		if err != nil {
