@@ -160,7 +160,9 @@ func TestReplayRepliesByteExact(t *testing.T) {
 	s := startReplay(t)
 	r := dialRaw(t, s)
 
-	var sv struct{ RawHex string `json:"raw_hex"` }
+	var sv struct {
+		RawHex string `json:"raw_hex"`
+	}
 	readJSON(t, "show_version.json", &sv)
 	r.send(&vpe.ShowVersion{}, 1)
 	if got, want := withoutContext(r.next()), withoutContext(mustHex(t, sv.RawHex)); !bytes.Equal(got, want) {
