@@ -12,6 +12,7 @@ import (
 	"go.fd.io/govpp/adapter"
 	"go.fd.io/govpp/adapter/statsclient"
 	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/core"
 )
 
 // The interface names of the VPP 26.06 capture, index 10 deleted.
@@ -383,10 +384,17 @@ func TestGrowthSeenByFreshAndLongLivedConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := fill(t, s, 11, threads, 0)
+	if err := s.SetScalar(Heartbeat, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetScalar("/sys/custom", 6); err != nil {
+		t.Fatal(err)
+	}
 	path := serve(t, s)
 	long := connect(t, path)
 	diffCounters(t, "11 interfaces", ifaceStats(t, long), m.want(names(11)))
 	size0 := s.Size()
+	checkMem(t, s, long)
 
 	// 1. Grow past the vectors' capacity within the memfd: they move, the
 	// epoch changes, a long-lived connection re-reads the directory.
@@ -424,7 +432,40 @@ func TestGrowthSeenByFreshAndLongLivedConnections(t *testing.T) {
 	if err := long.GetInterfaceStats(&st); !errors.Is(err, adapter.ErrStatsAccessFailed) {
 		t.Fatalf("long-lived connection after the move: %v (%d interfaces), want ErrStatsAccessFailed", err, len(st.Interfaces))
 	}
-	diffCounters(t, "5000, reconnected", ifaceStats(t, connect(t, path)), m.want(names(big)))
+	fresh := connect(t, path)
+	diffCounters(t, "5000, reconnected", ifaceStats(t, fresh), m.want(names(big)))
+	checkMem(t, s, fresh)
+	// Scalars come along to the new memfd.
+	var sys api.SystemStats
+	if err := fresh.GetSystemStats(&sys); err != nil {
+		t.Fatal(err)
+	}
+	if sys.Heartbeat != 5 {
+		t.Errorf("heartbeat %d in the new memfd, want 5", sys.Heartbeat)
+	}
+	sc := statsclient.NewStatsClient(path)
+	if err := sc.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Disconnect()
+	e, err := sc.DumpStats("^/sys/custom$")
+	if err != nil || len(e) != 1 || e[0].Data != adapter.ScalarStat(6) {
+		t.Errorf("/sys/custom in the new memfd: %v %v, want 6", e, err)
+	}
+}
+
+// checkMem checks what govpp reads of /mem/stat segment against the
+// segment's own accounting.
+func checkMem(t *testing.T, s *Segment, conn *core.StatsConnection) {
+	t.Helper()
+	var ms api.MemoryStats
+	if err := conn.GetMemoryStats(&ms); err != nil {
+		t.Fatal(err)
+	}
+	got := ms.Stat[0]
+	if got.Total != uint64(s.Size()-4096) || got.Used != uint64(s.Used()) || got.Free != got.Total-got.Used {
+		t.Errorf("/mem/stat segment total/used/free %d/%d/%d, want %d/%d", got.Total, got.Used, got.Free, s.Size()-4096, s.Used())
+	}
 }
 
 func TestFixedSizeIsNeverExceeded(t *testing.T) {
