@@ -14,9 +14,10 @@
 #   BENCH_N="1000 10000"   interface counts
 #   BENCH_RUNS=R           timed runs per configuration and table (default 5 for
 #                          N <= 1000, 3 above)
-#   BENCH_PIN="none 0"     CPU placements, each measured in turn: "none" lets the
+#   BENCH_PIN=none         CPU placements, each measured in turn: "none" lets the
 #                          kernel place processes; a CPU list (e.g. "0") pins
-#                          snmpd, the subagent and the client to it (see below)
+#                          snmpd, the subagent and the client to it (see below);
+#                          BENCH_PIN="none 0" measures both (twice the time)
 #   BENCH_CONFIGS="agent native floor"
 #   BENCH_GO=1             run the Go benchmarks (0 to skip); BENCH_GOTIME=1s
 #   BENCH_KEEP=1           keep the temporary directory (logs, walk outputs)
@@ -40,7 +41,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=${BIN:-bin}
 BENCH_N=${BENCH_N:-"1000 10000"}
-BENCH_PIN=${BENCH_PIN:-"none 0"}
+BENCH_PIN=${BENCH_PIN:-none}
 BENCH_CONFIGS=${BENCH_CONFIGS:-"agent native floor"}
 BENCH_GO=${BENCH_GO:-1}
 BENCH_GOTIME=${BENCH_GOTIME:-1s}
@@ -55,6 +56,7 @@ TARGET_NATIVE=3.0
 TARGET_FLOOR=1.15
 
 DIR=$(mktemp -d /tmp/vpp-snmp-bench.XXXXXX)
+RESULTS=$DIR/results.txt # one line per good walk (see bench_n)
 NS=vppsnmpbench-$$    # the N Linux interfaces and the native snmpd
 NSX=vppsnmpbench-$$-x # loopback only: the snmpds of the agent and the floor
 pids=()               # every process started, for cleanup
@@ -150,7 +152,7 @@ make_interfaces() { # N: N Linux interfaces in $NS (dummies, else N/2 veth pairs
 walk() {
 	local c=$1 s e
 	s=$EPOCHREALTIME
-	taskset -c "$CPUS" ip netns exec "${ns[$c]}" snmpbulkwalk -v2c -c public -Cr50 -On -t 10 -r 0 \
+	taskset -c "$CPUS" ip netns exec "${ns[$c]}" snmpbulkwalk -v2c -c public -Cr50 -On -t 30 -r 0 \
 		"127.0.0.1:${port[$c]}" "$2" >"$3" 2>"$3.err" || { e=$?; echo "FAIL exit $e"; return; }
 	e=$EPOCHREALTIME
 	awk -v s="$s" -v e="$e" 'BEGIN{printf "%.6f\n", e - s}'
@@ -180,7 +182,7 @@ check() {
 
 # rows_of CONFIG: number of ifName rows (ifXTable column 1) the config serves.
 rows_of() {
-	ip netns exec "${ns[$1]}" snmpbulkwalk -v2c -c public -Cr50 -On -t 10 -r 0 "127.0.0.1:${port[$1]}" "$IFXTABLE.1.1" 2>/dev/null |
+	ip netns exec "${ns[$1]}" snmpbulkwalk -v2c -c public -Cr50 -On -t 30 -r 0 "127.0.0.1:${port[$1]}" "$IFXTABLE.1.1" 2>/dev/null |
 		grep -c "^\.$IFXTABLE\.1\.1\." || true
 }
 
@@ -253,8 +255,10 @@ start_configs() { # N
 			fi
 			d=$DIR/agent
 			mkdir -p "$d"
+			# Counters every second rather than vppsim's 100 ms: a real VPP
+			# writes them from its own cores, vppsim from the 2 we measure on.
 			"$BIN/vppsim" --api-socket "$d/api.sock" --stats-socket "$d/stats.sock" --cli-socket "$d/cli.sock" \
-				--interfaces "$n" >"$d/vppsim.log" 2>&1 &
+				--interfaces "$n" --tick 1s >"$d/vppsim.log" 2>&1 &
 			pids+=($!)
 			local sim=$!
 			wait_for_file "$d/stats.sock" vppsim "$d/vppsim.log"
@@ -299,10 +303,9 @@ bench_n() {
 	say "== N=$n interfaces, $runs runs per configuration, table and CPU placement"
 	start_configs "$n"
 
-	# Results: t[c,tab,pin] = space-separated seconds; vb[c,tab] = varbinds of
-	# the last good walk; cpu[c,pin] / scpu[c,pin] = subagent / snmpd ticks.
-	declare -A t vb cpu scpu
-	local run pin c tab order s before sbefore out res
+	# One line per good walk in $RESULTS: N cpus config table run seconds
+	# varbinds subagent-ticks snmpd-ticks.
+	local run pin c tab order s sub0 snmpd0 subt out res
 	for pin in $BENCH_PIN; do
 		if [ "$pin" = none ]; then CPUS=$ALLCPUS; else CPUS=$pin; fi
 		for c in $CONFIGS; do set_cpus "$CPUS" ${pinned[$c]}; done
@@ -316,80 +319,97 @@ bench_n() {
 				if [ "$c" = agent ]; then sleep 0.3; fi # let a poll that was due run
 				for tab in $IFTABLE $IFXTABLE; do
 					out=$DIR/$c/walk.$tab.$pin.$run
-					before=$( [ -n "${sub[$c]}" ] && cpu_ticks "${sub[$c]}" || echo 0)
-					sbefore=$(cpu_ticks "${snmpdpid[$c]}")
+					sub0=0
+					[ -z "${sub[$c]}" ] || sub0=$(cpu_ticks "${sub[$c]}")
+					snmpd0=$(cpu_ticks "${snmpdpid[$c]}")
 					s=$(walk "$c" "$tab" "$out")
-					cpu[$c,$pin]=$((${cpu[$c,$pin]:-0} + $( [ -n "${sub[$c]}" ] && cpu_ticks "${sub[$c]}" || echo 0) - before))
-					scpu[$c,$pin]=$((${scpu[$c,$pin]:-0} + $(cpu_ticks "${snmpdpid[$c]}") - sbefore))
+					subt=0
+					[ -z "${sub[$c]}" ] || subt=$(($(cpu_ticks "${sub[$c]}") - sub0))
 					res=FAIL
 					[[ $s == FAIL* ]] || res=$(check "$out" "$tab" "${rows[$c]}" "${minidx[$c]}")
 					if [[ $res == BAD* || $res == FAIL* || $s == FAIL* ]]; then
-						say "   $c $tab run $run: WALK FAILED: $s $res $(head -c 300 "$out.err")"
+						say "   $c $tab run $run cpus $pin: WALK FAILED: $s $res $(head -c 300 "$out.err")"
 						failed=1
 						skip[$c]=1
 						break
 					fi
-					vb[$c,$tab]=$res
-					t[$c,$tab,$pin]="${t[$c,$tab,$pin]:-} $s"
+					echo "$n $pin $c $tab $run $s $res $subt $(($(cpu_ticks "${snmpdpid[$c]}") - snmpd0))" >>"$RESULTS"
 					rm -f "$out" "$out.err"
 				done
 			done
 		done
 		resume_all
 	done
-
-	# Report.
-	say ""
-	printf '   %-7s %-5s %-9s %8s %10s %11s   %s\n' config cpus table varbinds "median s" "µs/varbind" "all runs (s)"
-	declare -A perv
-	for pin in $BENCH_PIN; do
-		for c in $CONFIGS; do
-			local tot_s=0 tot_v=0 ok=1
-			for tab in $IFTABLE $IFXTABLE; do
-				local name=ifTable
-				[ "$tab" = "$IFXTABLE" ] && name=ifXTable
-				if [ -z "${t[$c,$tab,$pin]:-}" ]; then ok=0; printf '   %-7s %-5s %-9s %s\n' "$c" "$pin" "$name" "no good walk"; continue; fi
-				local m
-				m=$(median ${t[$c,$tab,$pin]})
-				printf '   %-7s %-5s %-9s %8d %10.3f %11.2f   %s\n' "$c" "$pin" "$name" "${vb[$c,$tab]}" "$m" \
-					"$(awk -v m="$m" -v v="${vb[$c,$tab]}" 'BEGIN{print m * 1e6 / v}')" "${t[$c,$tab,$pin]# }"
-				tot_s=$(awk -v a="$tot_s" -v b="$m" 'BEGIN{print a + b}')
-				tot_v=$((tot_v + vb[$c,$tab]))
-			done
-			if ((ok)); then perv[$c,$pin]=$(awk -v s="$tot_s" -v v="$tot_v" 'BEGIN{printf "%.3f", s * 1e6 / v}'); fi
-		done
+	report "$n"
+	local p
+	for c in agent floor; do
+		p=${sub[$c]:-}
+		[ -n "$p" ] && [ -r "/proc/$p/status" ] || continue
+		say "   $c memory after the walks: $(awk '/^Vm(RSS|HWM)/{printf "%s %.1f MiB  ", $1, $2 / 1024} /^Threads/{printf "threads %s", $2}' "/proc/$p/status")"
 	done
-	say ""
-	say "   per varbind over ifTable+ifXTable (sum of medians / varbinds); CPU per varbind over all timed walks:"
-	for pin in $BENCH_PIN; do
-		for c in $CONFIGS; do
-			[ -n "${perv[$c,$pin]:-}" ] || continue
-			local nv=$(( (vb[$c,$IFTABLE] + vb[$c,$IFXTABLE]) * $(echo ${t[$c,$IFTABLE,$pin]} | wc -w) ))
-			local line
-			line=$(printf '   %-7s cpus %-5s %8s µs/varbind   snmpd CPU %6s µs/varbind' "$c" "$pin" "${perv[$c,$pin]}" \
-				"$(awk -v k="${scpu[$c,$pin]:-0}" -v hz="$CLK_TCK" -v v="$nv" 'BEGIN{printf "%.2f", k / hz * 1e6 / v}')")
-			if [ -n "${sub[$c]}" ]; then
-				line="$line   $c CPU $(awk -v k="${cpu[$c,$pin]:-0}" -v hz="$CLK_TCK" -v v="$nv" 'BEGIN{printf "%.2f s = %.2f µs/varbind", k / hz, k / hz * 1e6 / v}')"
-			fi
-			say "$line"
-		done
-	done
-	say ""
-	for pin in $BENCH_PIN; do
-		local a=${perv[agent,$pin]:-} nat=${perv[native,$pin]:-} fl=${perv[floor,$pin]:-}
-		ratio() { # NUM DEN TARGET LABEL
-			if [ -z "$1" ] || [ -z "$2" ]; then printf '%s n/a' "$4"; return; fi
-			awk -v a="$1" -v b="$2" -v tg="$3" -v l="$4" 'BEGIN{r = a / b; printf "%s %.2f (target <= %s: %s)", l, r, tg, (r <= tg ? "PASS" : "MISS")}'
-		}
-		say "   N=$n cpus $pin: $(ratio "$a" "$nat" $TARGET_NATIVE agent/native)   $(ratio "$a" "$fl" $TARGET_FLOOR agent/floor)   floor/native $( [ -n "$fl" ] && [ -n "$nat" ] && awk -v a="$fl" -v b="$nat" 'BEGIN{printf "%.2f", a / b}' || echo n/a)"
-	done
-	if [ -n "${sub[agent]:-}" ] && [ -r "/proc/${sub[agent]}/status" ]; then
-		say "   agent memory: $(awk '/^Vm(RSS|HWM)/{printf "%s %.1f MiB  ", $1, $2 / 1024}' "/proc/${sub[agent]}/status")threads $(awk '/^Threads/{print $2}' "/proc/${sub[agent]}/status")"
-	fi
-	if [ -n "${sub[floor]:-}" ] && [ -r "/proc/${sub[floor]}/status" ]; then
-		say "   floor memory: $(awk '/^VmRSS/{printf "%s %.1f MiB", $1, $2 / 1024}' "/proc/${sub[floor]}/status")"
-	fi
 	stop_configs
+}
+
+# report N: the tables and ratios of N's results.
+report() {
+	say ""
+	awk -v N="$1" -v hz="$CLK_TCK" -v tn="$TARGET_NATIVE" -v tf="$TARGET_FLOOR" -v pins="$BENCH_PIN" \
+		-v tabs="$IFTABLE $IFXTABLE" -v cfgs="agent native floor" '
+	function med(list,    a, n, i, j, x) {
+		n = split(list, a, " ")
+		for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+		if (n == 0) return ""
+		return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function lo(list,    a, n, i, m) { n = split(list, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 < m) m = a[i] + 0; return m }
+	function verdict(r, t) { return sprintf("%.2f (target <= %s: %s)", r, t, r <= t ? "PASS" : "MISS") }
+	$1 == N {
+		k = $2 SUBSEP $3 SUBSEP $4
+		secs[k] = secs[k] " " $6; vb[k] = $7; nw[$2, $3]++
+		run[$2, $3, $5] += $6; runvb[$2, $3, $5] += $7
+		subt[$2, $3] += $8; snt[$2, $3] += $9; allvb[$2, $3] += $7
+	}
+	END {
+		np = split(pins, P, " "); nt = split(tabs, T, " "); nc = split(cfgs, C, " ")
+		printf "   %-7s %-5s %-9s %8s %9s %9s %11s   %s\n", "config", "cpus", "table", "varbinds", "median s", "min s", "µs/varbind", "all runs (s)"
+		for (p = 1; p <= np; p++) for (c = 1; c <= nc; c++) {
+			tot = 0; totvb = 0; ok = 1
+			for (t = 1; t <= nt; t++) {
+				k = P[p] SUBSEP C[c] SUBSEP T[t]
+				if (!(k in secs)) { ok = 0; continue }
+				m = med(secs[k])
+				printf "   %-7s %-5s %-9s %8d %9.3f %9.3f %11.2f  %s\n", C[c], P[p], (t == 1 ? "ifTable" : "ifXTable"), vb[k], m, lo(secs[k]), m * 1e6 / vb[k], secs[k]
+				tot += m; totvb += vb[k]
+			}
+			if (ok && totvb) perv[P[p], C[c]] = tot * 1e6 / totvb
+		}
+		print ""
+		print "   per varbind, ifTable+ifXTable: wall time (sum of medians / varbinds), and CPU over all timed walks"
+		for (p = 1; p <= np; p++) for (c = 1; c <= nc; c++) {
+			if (!((P[p], C[c]) in perv)) continue
+			line = sprintf("   %-7s cpus %-5s %8.2f µs/varbind wall   snmpd CPU %6.2f µs/varbind", C[c], P[p], perv[P[p], C[c]], snt[P[p], C[c]] / hz * 1e6 / allvb[P[p], C[c]])
+			if (C[c] != "native") line = line sprintf("   %s CPU %.2f s = %.2f µs/varbind", C[c], subt[P[p], C[c]] / hz, subt[P[p], C[c]] / hz * 1e6 / allvb[P[p], C[c]])
+			print line
+		}
+		print ""
+		for (p = 1; p <= np; p++) {
+			a = perv[P[p], "agent"]; nat = perv[P[p], "native"]; fl = perv[P[p], "floor"]
+			# Paired: the agent walk of run r against the other walk of run r,
+			# adjacent in time, so slow drifts of the machine cancel out.
+			for (o = 1; o <= 2; o++) {
+				other = (o == 1) ? "native" : "floor"; pl[o] = ""
+				for (r = 1; (P[p], "agent", r) in run; r++)
+					if ((P[p], other, r) in run)
+						pl[o] = pl[o] " " (run[P[p], "agent", r] / runvb[P[p], "agent", r]) / (run[P[p], other, r] / runvb[P[p], other, r])
+			}
+			printf "   N=%d cpus %s: agent/native %s", N, P[p], (a && nat) ? verdict(a / nat, tn) : "n/a"
+			printf "   agent/floor %s", (a && fl) ? verdict(a / fl, tf) : "n/a"
+			printf "   floor/native %s\n", (fl && nat) ? sprintf("%.2f", fl / nat) : "n/a"
+			if (pl[1] != "" || pl[2] != "")
+				printf "   N=%d cpus %s: median of per-run paired ratios: agent/native %s   agent/floor %s\n", N, P[p],
+					(pl[1] != "") ? sprintf("%.2f", med(pl[1])) : "n/a", (pl[2] != "") ? sprintf("%.2f", med(pl[2])) : "n/a"
+		}
+	}' "$RESULTS"
 }
 
 stop_configs() {
