@@ -243,8 +243,9 @@ func flagValue(argv []string, flag string) string {
 }
 
 // TestNetnsUnitCommands runs the namespace unit's ExecStart= and ExecStop=
-// for real (under another namespace name), each twice: both must be
-// idempotent, and the namespace must come with lo up.
+// for real (under another namespace name), each twice, ExecStart first on a
+// namespace made beforehand (as by hand, or left by a crash): both must be
+// idempotent, and the namespace must end with lo up.
 func TestNetnsUnitCommands(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("ip netns add needs root")
@@ -268,6 +269,13 @@ func TestNetnsUnitCommands(t *testing.T) {
 			t.Fatalf("%s %q: %v\n%s", what, argv, err, out)
 		}
 	}
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		if strings.Contains(string(out), "Operation not permitted") {
+			t.Skipf("this machine refuses network namespaces: %s", out)
+		}
+		t.Fatalf("ip netns add %s: %v %s", name, err, out)
+	}
+	// From here the namespace may exist already: ExecStart must cope.
 	for i := range 2 {
 		run(fmt.Sprintf("ExecStart (run %d)", i+1), start)
 		if _, err := os.Stat(nsFile); err != nil {
