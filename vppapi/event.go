@@ -42,6 +42,12 @@ func (k EventKind) String() string {
 
 // Event is what Client.Events delivers. SwIfIndex, AdminUp, LinkUp and
 // Deleted are set for InterfaceChanged only.
+//
+// AdminUp and LinkUp are the event's flags as VPP sends them, and VPP sets
+// them from what happened since its link-state process last woke (an
+// admin-up event, a link-up event), not from the state: an admin-up on a
+// sub-interface arrives with LinkUp false although its link is up. Treat an
+// event as "this interface changed" and take the state from a dump.
 type Event struct {
 	Kind      EventKind
 	SwIfIndex uint32
