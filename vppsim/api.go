@@ -135,8 +135,8 @@ func (srv *apiServer) acceptLoop() {
 }
 
 // close ends the socket like a VPP exit: listener and every client closed,
-// the socket file removed.
-func (srv *apiServer) close() {
+// the socket file removed unless killed (a killed VPP leaves it behind).
+func (srv *apiServer) close(killed bool) {
 	srv.mu.Lock()
 	srv.closed = true
 	conns := make([]*apiConn, 0, len(srv.conns))
@@ -144,12 +144,15 @@ func (srv *apiServer) close() {
 		conns = append(conns, c)
 	}
 	srv.mu.Unlock()
+	srv.ln.SetUnlinkOnClose(false)
 	_ = srv.ln.Close()
 	for _, c := range conns {
 		_ = c.nc.Close()
 	}
 	srv.wg.Wait()
-	_ = os.Remove(srv.path)
+	if !killed {
+		_ = os.Remove(srv.path)
+	}
 }
 
 // serve reads frames: the 16-byte header, then exactly the announced

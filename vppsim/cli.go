@@ -120,7 +120,11 @@ func (s *Sim) RunCLI(line string) string {
 		s.ClearCounters()
 		return ""
 	case f[0] == "restart":
-		if err := s.Restart(); err != nil {
+		mode := RestartClean
+		if len(f) > 1 && f[1] == "kill" {
+			mode = RestartKill
+		}
+		if err := s.RestartWith(mode); err != nil {
 			return "restart: " + err.Error() + "\n"
 		}
 		return fmt.Sprintf("restarted (generation %d)\n", s.Generation())
@@ -141,7 +145,7 @@ create sub-interfaces NAME ID [dot1q OUTER [inner-dot1q INNER]] [exact-match]
 delete loopback interface intfc NAME
 delete sub-interface NAME
 clear interfaces
-restart
+restart [kill]                              (kill: sockets left behind, as after SIGKILL)
 `
 
 func (s *Sim) setInterface(f []string) string {

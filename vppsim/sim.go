@@ -95,6 +95,7 @@ type Sim struct {
 	closed    bool
 	segCancel context.CancelFunc
 	segDone   chan struct{}
+	segGen    int   // the segment's memfd generation last placed
 	simNs     int64 // traffic time since boot, for the heartbeat
 
 	evMu   sync.Mutex
@@ -181,14 +182,14 @@ func (s *Sim) Start(ctx context.Context) error {
 	s.mu.Unlock()
 	if err := s.boot(0); err != nil {
 		s.cancel()
-		s.shutdownVPP()
+		s.shutdownVPP(false)
 		return err
 	}
 	if s.cfg.CLISocket != "" {
 		cli, err := newCLIServer(s, s.cfg.CLISocket)
 		if err != nil {
 			s.cancel()
-			s.shutdownVPP()
+			s.shutdownVPP(false)
 			return err
 		}
 		s.cli = cli
@@ -208,7 +209,7 @@ func (s *Sim) Start(ctx context.Context) error {
 		defer s.wg.Done()
 		<-s.ctx.Done()
 		s.lifeMu.Lock()
-		s.shutdownVPP()
+		s.shutdownVPP(false)
 		s.lifeMu.Unlock()
 	}()
 	return nil
@@ -227,7 +228,7 @@ func (s *Sim) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	s.cancel()
-	s.shutdownVPP()
+	s.shutdownVPP(false)
 	if s.cli != nil {
 		s.cli.close()
 	}
@@ -236,12 +237,29 @@ func (s *Sim) Close() error {
 	return nil
 }
 
-// Restart is a VPP restart: API clients are disconnected and the sockets
-// removed, then after Config.RestartDelay the configured interfaces are
+// RestartMode is how the simulated VPP goes away in a restart.
+type RestartMode int
+
+const (
+	// RestartClean: VPP exits and removes its socket files, then starts
+	// again. govpp's statsclient sees stats.sock removed and remaps.
+	RestartClean RestartMode = iota
+	// RestartKill: VPP is killed (SIGKILL): its socket files stay behind,
+	// and the new VPP's stats socket replaces the old file by a rename.
+	// govpp's statsclient, which only watches for the file's removal, goes
+	// on reading the dead VPP's segment: the stale-segment bug.
+	RestartKill
+)
+
+// Restart is a clean VPP restart (see RestartWith).
+func (s *Sim) Restart() error { return s.RestartWith(RestartClean) }
+
+// RestartWith restarts VPP: API clients are disconnected and the sockets
+// go away, then after Config.RestartDelay the configured interfaces are
 // created again, in another order (so sw_if_index values move), with
 // their counters at zero in a new stats segment. Interfaces made or
 // deleted at run time are forgotten, as a restarted VPP forgets them.
-func (s *Sim) Restart() error {
+func (s *Sim) RestartWith(mode RestartMode) error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
@@ -251,7 +269,7 @@ func (s *Sim) Restart() error {
 	}
 	gen := s.gen + 1
 	s.mu.Unlock()
-	s.shutdownVPP()
+	s.shutdownVPP(mode == RestartKill)
 	if d := s.cfg.RestartDelay; d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -316,19 +334,26 @@ func (s *Sim) boot(gen int) error {
 	s.mu.Unlock()
 
 	if seg != nil {
+		// The segment is served at a side path renamed into place, so that
+		// a killed VPP's socket file can stay behind and be replaced
+		// without a removal (RestartKill); a clean exit removes it.
 		ctx, cancel := context.WithCancel(s.ctx)
 		done := make(chan struct{})
+		side := s.sideStatsPath()
 		go func() {
 			defer close(done)
-			if err := seg.Serve(ctx, s.cfg.StatsSocket); err != nil {
+			if err := seg.Serve(ctx, side); err != nil {
 				s.log.WithError(err).Error("stats socket stopped")
 			}
 		}()
 		s.mu.Lock()
-		s.segCancel, s.segDone = cancel, done
+		s.segCancel, s.segDone, s.segGen = cancel, done, seg.Generation()
 		s.mu.Unlock()
-		if err := waitForSocket(s.ctx, s.cfg.StatsSocket); err != nil {
+		if err := waitForSocket(s.ctx, side); err != nil {
 			return err
+		}
+		if err := os.Rename(side, s.cfg.StatsSocket); err != nil {
+			return fmt.Errorf("vppsim: placing the stats socket: %w", err)
 		}
 	}
 	api, err := newAPIServer(s, s.cfg.APISocket)
@@ -339,6 +364,29 @@ func (s *Sim) boot(gen int) error {
 	s.api = api
 	s.mu.Unlock()
 	return nil
+}
+
+// sideStatsPath is where the stats socket is bound before it is renamed to
+// Config.StatsSocket.
+func (s *Sim) sideStatsPath() string { return s.cfg.StatsSocket + ".new" }
+
+// followSegmentMove puts the stats socket back in place after the segment
+// moved to a new memfd (statseg rebinds its socket at the side path): the
+// old file is removed first, so that readers see the removal and remap.
+func (s *Sim) followSegmentMove() {
+	if s.seg == nil || s.seg.Generation() == s.segGen {
+		return
+	}
+	s.segGen = s.seg.Generation()
+	side := s.sideStatsPath()
+	if err := waitForSocket(s.ctx, side); err != nil {
+		s.log.WithError(err).Error("the stats segment moved but its socket did not appear")
+		return
+	}
+	_ = os.Remove(s.cfg.StatsSocket)
+	if err := os.Rename(side, s.cfg.StatsSocket); err != nil {
+		s.log.WithError(err).Error("placing the moved stats segment's socket")
+	}
 }
 
 // waitForSocket waits until Serve has created its socket file.
@@ -385,18 +433,22 @@ func (s *Sim) newSegment(n int) (*statseg.Segment, error) {
 }
 
 // shutdownVPP is a VPP exit: API socket and clients closed, stats socket
-// removed, segment unmapped (readers keep their mapping).
-func (s *Sim) shutdownVPP() {
+// removed, segment unmapped (readers keep their mapping). A killed VPP
+// leaves its socket files behind.
+func (s *Sim) shutdownVPP(killed bool) {
 	s.mu.Lock()
 	api, seg, cancel, done := s.api, s.seg, s.segCancel, s.segDone
 	s.api, s.segCancel, s.segDone = nil, nil, nil
 	s.mu.Unlock()
 	if api != nil {
-		api.close()
+		api.close(killed)
 	}
 	if cancel != nil {
 		cancel()
 		<-done
+		if !killed {
+			_ = os.Remove(s.cfg.StatsSocket)
+		}
 	}
 	if seg != nil {
 		_ = seg.Close()
@@ -543,6 +595,7 @@ func (s *Sim) commitLocked() {
 			if err := s.ctr.sink.SetInterfaces(m.statNames); err != nil {
 				s.log.WithError(err).Error("updating the stats segment's interfaces")
 			}
+			s.followSegmentMove()
 		}
 	}
 	if evs := m.flushEvents(); len(evs) > 0 {

@@ -134,8 +134,8 @@ func TestBadMessagesKeepTheStream(t *testing.T) {
 	var junk []byte
 	junk = append(junk, frame([]byte{0xea, 0x60, 1, 2, 3, 4, 5, 6, 7, 8})...) // unknown id 60000
 	junk = append(junk, frame([]byte{0x00, 0x9c, 0x80, 0, 0})...)             // sw_interface_dump, 5 bytes
-	junk = append(junk, frame([]byte{0x00})...)                                // runt
-	junk = append(junk, frame(nil)...)                                         // empty
+	junk = append(junk, frame([]byte{0x00})...)                               // runt
+	junk = append(junk, frame(nil)...)                                        // empty
 	// sw_interface_dump whose name filter claims 1 MiB it does not carry.
 	dumpReq := make([]byte, 19)
 	binary.BigEndian.PutUint16(dumpReq, 156)
