@@ -3,6 +3,8 @@ package agentx
 import (
 	"testing"
 	"time"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/snmpdtest"
 )
 
 // getNextPDUs encodes n GetNext requests for rows spread over a table, as
@@ -100,5 +102,31 @@ func benchRoundTrip(b *testing.B, opts ...Option) {
 		if n, err := m.c.Read(buf); err != nil || n < 40 {
 			b.Fatal(n, err)
 		}
+	}
+}
+
+// A bulkwalk of 20,000 varbinds through the real snmpd: the end-to-end cost
+// per varbind that a manager sees (snmpd turns it into 20,001 GetNexts).
+func BenchmarkSnmpdBulkWalk20k(b *testing.B) {
+	for _, v := range []struct {
+		name string
+		opts []Option
+	}{{"raw", nil}, {"netconn", []Option{withNetConn()}}} {
+		b.Run(v.name, func(b *testing.B) {
+			sd := snmpdtest.Start(b, snmpdtest.Options{})
+			tree := newTableTree(ifXEntryOID, []uint32{1, 6}, 10000, 1)
+			startAgent(b, sd, tree, Config{Subtrees: []OID{ifXTableOID}}, v.opts...)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				out, err := sd.Cmd(b, "snmpbulkwalk", "-Cr50", dotted(ifXTableOID))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n := len(snmpdtest.ParseLines(out)); n != 20000 {
+					b.Fatalf("%d lines", n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*20000), "µs/varbind")
+		})
 	}
 }
