@@ -96,8 +96,7 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 		fs.SetOutput(io.Discard)
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+		if errors.Is(err, flag.ErrHelp) { // Parse printed the usage
 			return cfg, errHelp
 		}
 		return cfg, err

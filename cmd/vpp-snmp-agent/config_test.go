@@ -76,6 +76,9 @@ func TestHelpAndVersion(t *testing.T) {
 	if code := run([]string{"--help"}, &stdout, &stderr); code != 0 {
 		t.Errorf("--help: exit %d", code)
 	}
+	if n := strings.Count(stdout.String(), "Usage:"); n != 1 {
+		t.Errorf("--help printed the usage %d times", n)
+	}
 	for _, want := range []string{"--agentx-addr", "VPP_SNMP_", "Examples:"} {
 		if !strings.Contains(strings.ReplaceAll(stdout.String(), "-agentx-addr", "--agentx-addr"), want) {
 			t.Errorf("--help output lacks %q", want)
