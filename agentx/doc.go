@@ -49,6 +49,10 @@
 // TCP uses a net.Conn. Run reconnects with capped exponential backoff on
 // any failure and registers every subtree again.
 //
+// Config.BeforeRequest, when set, runs once per Get, GetNext or GetBulk PDU
+// before the tree is loaded (the agent refreshes ageing counters there); it
+// is on the request path and must return at once when it has nothing to do.
+//
 // The master's sysUpTime, carried by each of its Responses, is kept as a
 // Clock for ifLastChange and friends (RFC 2863).
 package agentx
