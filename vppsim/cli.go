@@ -273,16 +273,18 @@ func leftAlign(s string, width int) string {
 	return s + strings.Repeat(" ", width-len(s))
 }
 
-// showInterface prints VPP's "show interface" table: interfaces sorted by
-// name, the admin state, the MTUs and every non-zero counter (the
-// simulator's; a replay shows none).
+// ifRow is one interface of "show interface".
+type ifRow struct {
+	name, state, mtu string
+	idx              uint32
+	c                counterSet
+}
+
+// showInterface prints VPP's "show interface" table for the named
+// interfaces (all when none): sorted by name, the admin state (bond-slave
+// for bond members), the MTUs and every non-zero counter.
 func (s *Sim) showInterface(names []string) string {
-	type row struct {
-		name, state, mtu string
-		idx              uint32
-		c                counterSet
-	}
-	var rows []row
+	var rows []ifRow
 	s.mu.Lock()
 	if s.model == nil {
 		s.mu.Unlock()
@@ -308,14 +310,22 @@ func (s *Sim) showInterface(names []string) string {
 			state = "up"
 		}
 		_, c := s.ctr.total(x.SwIfIndex)
-		rows = append(rows, row{
+		rows = append(rows, ifRow{
 			name: x.Name, idx: x.SwIfIndex, state: state, c: c,
 			mtu: fmt.Sprintf("%d/%d/%d/%d", x.MTU[0], x.MTU[1], x.MTU[2], x.MTU[3]),
 		})
 	}
 	s.mu.Unlock()
-	sort.Slice(rows, func(i, j int) bool { return rows[i].name < rows[j].name })
+	return formatShowInterface(rows)
+}
 
+// formatShowInterface is format_vnet_sw_interface and
+// format_vnet_sw_interface_cntrs: "%=32s%=5s%=10s%=21s%=16s%=16s" for the
+// header, "%-32s%=5d%=10s%=21s" per interface, then "%-16s%16d" per
+// non-zero counter (names cut at 16), each further counter on a new line
+// indented to the counter column.
+func formatShowInterface(rows []ifRow) string {
+	sort.Slice(rows, func(i, j int) bool { return rows[i].name < rows[j].name })
 	var b strings.Builder
 	b.WriteString(center("Name", 32) + center("Idx", 5) + center("State", 10) +
 		center("MTU (L3/IP4/IP6/MPLS)", 21) + center("Counter", 16) + center("Count", 16) + "\n")

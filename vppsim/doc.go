@@ -90,5 +90,6 @@
 // layout) and the simulator serves it as captured: the details encode to
 // the captured bytes, the message table is announced in the captured order
 // and the stats segment image is served byte for byte (read-only: no
-// traffic, and show interface shows no counters).
+// traffic). Counters and show interface report the captured govpp reading
+// of the image (interface_counters.json).
 package vppsim

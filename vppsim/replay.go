@@ -28,6 +28,10 @@ type Replay struct {
 	Table      *MsgTable
 	Version    *Version
 	StatsImage []byte // the segment's memfd, byte for byte; nil if absent
+	// counters are the captured govpp reading of the image
+	// (interface_counters.json), so that Counters and show interface
+	// report what the image holds.
+	counters map[uint32]counterSet
 }
 
 // maxImage bounds a decompressed stats segment image (a real one is 32 MiB
@@ -65,7 +69,49 @@ func LoadReplay(dir string) (*Replay, error) {
 	if r.StatsImage, err = loadImage(filepath.Join(dir, "stats_segment.bin.gz")); err != nil {
 		return nil, err
 	}
+	if r.counters, err = loadCounters(filepath.Join(dir, "interface_counters.json")); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// loadCounters reads govpp's GetInterfaceStats of the captured segment.
+func loadCounters(path string) (map[uint32]counterSet, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	type pb struct{ Packets, Bytes uint64 }
+	var doc struct {
+		InterfaceStats struct {
+			Interfaces []struct {
+				InterfaceIndex                                      uint32
+				Rx, Tx, RxUnicast, RxMulticast, RxBroadcast         pb
+				TxUnicast, TxMulticast, TxBroadcast                 pb
+				RxErrors, TxErrors, Drops, Punts, IP4, IP6, RxNoBuf uint64
+				RxMiss, Mpls                                        uint64
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("replay %s: %w", path, err)
+	}
+	out := make(map[uint32]counterSet)
+	for _, i := range doc.InterfaceStats.Interfaces {
+		var c counterSet
+		for k, v := range map[int]pb{cRx: i.Rx, cRxUnicast: i.RxUnicast, cRxMulticast: i.RxMulticast,
+			cRxBroadcast: i.RxBroadcast, cTx: i.Tx, cTxUnicast: i.TxUnicast, cTxMulticast: i.TxMulticast,
+			cTxBroadcast: i.TxBroadcast} {
+			c.comb[k] = [2]uint64{v.Packets, v.Bytes}
+		}
+		c.simp = [nSimple]uint64{sDrops: i.Drops, sPunt: i.Punts, sIP4: i.IP4, sIP6: i.IP6, sRxNoBuf: i.RxNoBuf,
+			sRxMiss: i.RxMiss, sRxError: i.RxErrors, sTxError: i.TxErrors, sMPLS: i.Mpls}
+		out[i.InterfaceIndex] = c
+	}
+	return out, nil
 }
 
 // loadDetails decodes captured sw_interface_details messages (one hex line

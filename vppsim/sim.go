@@ -328,6 +328,12 @@ func (s *Sim) boot(gen int) error {
 	}
 	m.namesDirty = false
 	m.flushEvents() // nobody listens at boot
+	if r := s.cfg.Replay; r != nil {
+		// The image holds these already: only the mirror needs them.
+		for idx, c := range r.counters {
+			*ctr.get(idx).set(0) = c
+		}
+	}
 
 	s.mu.Lock()
 	s.model, s.ctr, s.seg, s.gen, s.simNs = m, ctr, seg, gen, 0
