@@ -127,6 +127,10 @@ type model struct {
 	instances  map[Kind]map[uint32]bool
 	nextVif    uint32
 	subs       map[subKey]uint32 // sub-interfaces by parent and sub id
+	// withTraffic lists the interfaces with rates; trafficDirty says it
+	// must be rebuilt (an interface came, went or changed rates).
+	withTraffic  []*iface
+	trafficDirty bool
 }
 
 type subKey struct{ parent, id uint32 }
@@ -409,6 +413,7 @@ func (m *model) add(sp ifaceSpec) (*iface, error) {
 	}
 	m.ifs[idx] = x
 	m.byName[name] = idx
+	m.trafficDirty = true
 	if parent != nil {
 		m.subs[subKey{parent.SwIfIndex, x.SubID}] = idx
 	}
@@ -664,6 +669,7 @@ func (m *model) removeOne(x *iface) uint32 {
 		delete(m.subs, subKey{x.SupSwIfIndex, x.SubID})
 	}
 	m.ifs[idx] = nil
+	m.trafficDirty = true
 	delete(m.byName, x.Name)
 	m.free = append(m.free, idx)
 	m.setStatName(idx, statseg.Deleted)

@@ -776,8 +776,9 @@ func (s *Sim) SetDetailedStats(name string, on bool) error {
 
 // SetRates changes the simulated traffic of an interface.
 func (s *Sim) SetRates(name string, r Rates) error {
-	return s.change(name, func(_ *model, x *iface) error {
+	return s.change(name, func(m *model, x *iface) error {
 		x.Rates = r
+		m.trafficDirty = true
 		return nil
 	})
 }
