@@ -49,8 +49,11 @@ type Config struct {
 	// DetailsInterval the period of the full interface dump (default 30 s).
 	MaxAge          time.Duration
 	DetailsInterval time.Duration
-	// RequestTimeout bounds every call to VPP (default 5 s).
+	// RequestTimeout bounds every call to VPP (default 5 s); FreshTimeout
+	// the counter read made on a request's path (default 500 ms, well
+	// inside snmpd's 1 s agentxTimeout).
 	RequestTimeout time.Duration
+	FreshTimeout   time.Duration
 	Logger         logrus.FieldLogger
 }
 
@@ -69,12 +72,14 @@ type Poller struct {
 	idx      *mib.Indexes
 	opt      mib.Options
 
-	countersAt atomic.Int64 // unix nanos of the counters in the published snapshot
-	stale      atomic.Bool  // set by a timer when the counters reach MaxAge
-	staleTimer *time.Timer
-	kick       chan struct{} // asks Run for a full rebuild (SetAliases)
-	ready      chan struct{} // closed at the first published snapshot
-	readyOnce  sync.Once
+	countersAt  atomic.Int64 // unix nanos of the counters in the published snapshot
+	stale       atomic.Bool  // set by a timer when the counters reach MaxAge
+	refreshing  atomic.Bool  // a Fresh is reading counters
+	readFailing bool         // the last counter read failed (log once); p.mu
+	staleTimer  *time.Timer
+	kick        chan struct{} // asks Run for a full rebuild
+	ready       chan struct{} // closed at the first published snapshot
+	readyOnce   sync.Once
 }
 
 // New checks cfg and returns a Poller.
@@ -90,6 +95,9 @@ func New(cfg Config) (*Poller, error) {
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 5 * time.Second
+	}
+	if cfg.FreshTimeout <= 0 {
+		cfg.FreshTimeout = 500 * time.Millisecond
 	}
 	if cfg.Notify == nil {
 		cfg.Notify = func(mib.Transition) {}
@@ -135,6 +143,11 @@ func (p *Poller) SetAliases(a map[string]string) {
 	p.mu.Lock()
 	p.opt.Aliases = a
 	p.mu.Unlock()
+	p.requestFull()
+}
+
+// requestFull asks Run for a full dump and build.
+func (p *Poller) requestFull() {
 	select {
 	case p.kick <- struct{}{}:
 	default:
@@ -142,24 +155,48 @@ func (p *Poller) SetAliases(a map[string]string) {
 }
 
 // Fresh makes sure the counters about to be served are at most MaxAge old,
-// reading them first when they are not. It is meant to run once before
-// each request is answered: when the counters are fresh it costs one
-// atomic load, and an idle agent reads nothing at all.
+// reading them first when they are not. It runs once before each request
+// is answered: when the counters are fresh it costs one atomic load, and an
+// idle agent reads nothing at all. It never waits on VPP's API: a read that
+// finds a new stats segment (VPP restarted) leaves the rebuild to Run and
+// serves the previous snapshot meanwhile.
 func (p *Poller) Fresh() {
-	if !p.stale.Load() {
-		return
+	if !p.stale.Load() || !p.refreshing.CompareAndSwap(false, true) {
+		return // fresh, or another request is reading them right now
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.RequestTimeout)
+	defer p.refreshing.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.FreshTimeout)
 	defer cancel()
+	counters, segment, err := p.cfg.Counters(ctx)
+	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.stale.Load() || p.snap == nil { // another request refreshed them
+	if p.snap == nil {
 		return
 	}
-	if err := p.refreshCounters(ctx); err != nil {
-		p.log.WithError(err).Warn("reading counters; serving the previous ones")
-		// Try again at the next request after a short pause, not at every PDU.
-		p.markRead(time.Now().Add(-p.cfg.MaxAge + 200*time.Millisecond))
+	// After a failure, or a new segment, try again shortly rather than at
+	// every request.
+	retry := now.Add(-p.cfg.MaxAge + 200*time.Millisecond)
+	switch {
+	case err != nil:
+		if !p.readFailing {
+			p.log.WithError(err).Warn("reading counters; serving the previous ones")
+			p.readFailing = true
+		}
+		p.markRead(retry)
+	case segment != p.segment:
+		// sw_if_index values may name other interfaces now: counters are
+		// only joined with details dumped from the same VPP.
+		p.markRead(retry)
+		p.requestFull()
+	default:
+		if p.readFailing {
+			p.log.Info("counters readable again")
+			p.readFailing = false
+		}
+		p.counters = counters
+		p.publish(p.snap.WithCounters(counters, now))
+		p.markRead(now)
 	}
 }
 
@@ -276,30 +313,6 @@ func (p *Poller) build(now time.Time) {
 	for _, t := range trans {
 		p.cfg.Notify(t)
 	}
-}
-
-// refreshCounters reads the counters and publishes them. p.mu is held. A
-// new stats segment (VPP restarted) needs fresh details too, since
-// sw_if_index values may now name other interfaces.
-func (p *Poller) refreshCounters(ctx context.Context) error {
-	counters, segment, err := p.cfg.Counters(ctx)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	if segment != p.segment {
-		ifaces, err := p.cfg.Interfaces(ctx)
-		if err != nil {
-			return fmt.Errorf("dumping interfaces after a new stats segment: %w", err)
-		}
-		p.ifaces, p.counters, p.segment = ifaces, counters, segment
-		p.build(now)
-	} else {
-		p.counters = counters
-		p.publish(p.snap.WithCounters(counters, now))
-	}
-	p.markRead(now)
-	return nil
 }
 
 // markRead records when the served counters were read and arms the timer
