@@ -2,6 +2,7 @@ package statsread
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 	"go.fd.io/govpp/adapter"
@@ -14,30 +15,38 @@ import (
 // 0.25 us per rejected name where the plain alternation took 7.8 us.
 const entryPattern = `^/(?:if/(?:names|rx(?:-(?:no-buf|miss|error|unicast|multicast|broadcast))?|tx(?:-(?:error|unicast|multicast|broadcast))?|drops|punt)|sys/boottime)$`
 
+// field is the offset of a uint64 field in mib.Counters; noField for the
+// bytes half of a simple counter.
+type field = uintptr
+
+const noField = ^field(0)
+
 // counterFields maps each counter to the mib.Counters fields it sums into:
-// packets (or the value of a simple counter) and bytes (nil for simple
-// counters).
-var counterFields = map[string]func(*mib.Counters) (pkts, bytes *uint64){
-	"/if/rx":           func(c *mib.Counters) (*uint64, *uint64) { return &c.RxPackets, &c.RxBytes },
-	"/if/tx":           func(c *mib.Counters) (*uint64, *uint64) { return &c.TxPackets, &c.TxBytes },
-	"/if/rx-unicast":   func(c *mib.Counters) (*uint64, *uint64) { return &c.RxUnicastPackets, &c.RxUnicastBytes },
-	"/if/rx-multicast": func(c *mib.Counters) (*uint64, *uint64) { return &c.RxMulticastPackets, &c.RxMulticastBytes },
-	"/if/rx-broadcast": func(c *mib.Counters) (*uint64, *uint64) { return &c.RxBroadcastPackets, &c.RxBroadcastBytes },
-	"/if/tx-unicast":   func(c *mib.Counters) (*uint64, *uint64) { return &c.TxUnicastPackets, &c.TxUnicastBytes },
-	"/if/tx-multicast": func(c *mib.Counters) (*uint64, *uint64) { return &c.TxMulticastPackets, &c.TxMulticastBytes },
-	"/if/tx-broadcast": func(c *mib.Counters) (*uint64, *uint64) { return &c.TxBroadcastPackets, &c.TxBroadcastBytes },
-	"/if/drops":        func(c *mib.Counters) (*uint64, *uint64) { return &c.Drops, nil },
-	"/if/punt":         func(c *mib.Counters) (*uint64, *uint64) { return &c.Punts, nil },
-	"/if/rx-no-buf":    func(c *mib.Counters) (*uint64, *uint64) { return &c.RxNoBuf, nil },
-	"/if/rx-miss":      func(c *mib.Counters) (*uint64, *uint64) { return &c.RxMiss, nil },
-	"/if/rx-error":     func(c *mib.Counters) (*uint64, *uint64) { return &c.RxError, nil },
-	"/if/tx-error":     func(c *mib.Counters) (*uint64, *uint64) { return &c.TxError, nil },
+// packets (or the value of a simple counter) and bytes. Offsets rather than
+// accessor funcs: the fold adds about 15 values per interface and thread,
+// and a call per value was half the cost of a Read.
+var counterFields = map[string][2]field{
+	"/if/rx":           {unsafe.Offsetof(mib.Counters{}.RxPackets), unsafe.Offsetof(mib.Counters{}.RxBytes)},
+	"/if/tx":           {unsafe.Offsetof(mib.Counters{}.TxPackets), unsafe.Offsetof(mib.Counters{}.TxBytes)},
+	"/if/rx-unicast":   {unsafe.Offsetof(mib.Counters{}.RxUnicastPackets), unsafe.Offsetof(mib.Counters{}.RxUnicastBytes)},
+	"/if/rx-multicast": {unsafe.Offsetof(mib.Counters{}.RxMulticastPackets), unsafe.Offsetof(mib.Counters{}.RxMulticastBytes)},
+	"/if/rx-broadcast": {unsafe.Offsetof(mib.Counters{}.RxBroadcastPackets), unsafe.Offsetof(mib.Counters{}.RxBroadcastBytes)},
+	"/if/tx-unicast":   {unsafe.Offsetof(mib.Counters{}.TxUnicastPackets), unsafe.Offsetof(mib.Counters{}.TxUnicastBytes)},
+	"/if/tx-multicast": {unsafe.Offsetof(mib.Counters{}.TxMulticastPackets), unsafe.Offsetof(mib.Counters{}.TxMulticastBytes)},
+	"/if/tx-broadcast": {unsafe.Offsetof(mib.Counters{}.TxBroadcastPackets), unsafe.Offsetof(mib.Counters{}.TxBroadcastBytes)},
+	"/if/drops":        {unsafe.Offsetof(mib.Counters{}.Drops), noField},
+	"/if/punt":         {unsafe.Offsetof(mib.Counters{}.Punts), noField},
+	"/if/rx-no-buf":    {unsafe.Offsetof(mib.Counters{}.RxNoBuf), noField},
+	"/if/rx-miss":      {unsafe.Offsetof(mib.Counters{}.RxMiss), noField},
+	"/if/rx-error":     {unsafe.Offsetof(mib.Counters{}.RxError), noField},
+	"/if/tx-error":     {unsafe.Offsetof(mib.Counters{}.TxError), noField},
 }
 
 // step folds one prepared directory entry into Counters.
 type step struct {
-	entry  int // index in StatDir.Entries
-	fields func(*mib.Counters) (pkts, bytes *uint64)
+	entry       int // index in StatDir.Entries
+	counter     bool
+	pkts, bytes field
 }
 
 // planFor maps the prepared entries to steps. The names vector is required:
@@ -55,7 +64,7 @@ func planFor(dir *adapter.StatDir) ([]step, error) {
 			plan = append(plan, step{entry: i})
 		default:
 			if f, ok := counterFields[name]; ok {
-				plan = append(plan, step{entry: i, fields: f})
+				plan = append(plan, step{entry: i, counter: true, pkts: f[0], bytes: f[1]})
 			}
 		}
 	}
@@ -90,32 +99,61 @@ func (r *Reader) fold() Counters {
 		}
 	}
 	out := make([]mib.Counters, n)
+	// One pass over out, interface by interface, adding every counter of
+	// every thread: out is written once, and the source vectors are read
+	// in order. (A pass per counter and thread walks out 15 x threads
+	// times, which at 100,000 interfaces is cache misses all the way.)
+	var simple []simpleSrc
+	var combined []combinedSrc
 	for _, s := range r.plan {
-		if s.fields == nil {
+		if !s.counter {
 			continue
 		}
 		switch d := r.dir.Entries[s.entry].Data.(type) {
 		case adapter.SimpleCounterStat:
-			for _, thread := range d {
-				for i, v := range thread {
-					p, _ := s.fields(&out[i])
-					*p += uint64(v)
-				}
+			for _, t := range d {
+				simple = append(simple, simpleSrc{v: t, f: s.pkts})
 			}
 		case adapter.CombinedCounterStat:
-			for _, thread := range d {
-				for i, v := range thread {
-					p, b := s.fields(&out[i])
-					*p += v[0]
-					if b != nil {
-						*b += v[1]
-					}
+			for _, t := range d {
+				combined = append(combined, combinedSrc{v: t, pkts: s.pkts, bytes: s.bytes})
+			}
+		}
+	}
+	for i := range out {
+		c := unsafe.Pointer(&out[i])
+		for _, s := range simple {
+			if i < len(s.v) {
+				*at(c, s.f) += uint64(s.v[i])
+			}
+		}
+		for _, s := range combined {
+			if i < len(s.v) {
+				*at(c, s.pkts) += s.v[i][0]
+				if s.bytes != noField {
+					*at(c, s.bytes) += s.v[i][1]
 				}
 			}
 		}
 	}
 	return Counters{BySwIfIndex: out, Names: r.namesFor(names, n), BootTime: boot, Segment: r.segments}
 }
+
+// simpleSrc and combinedSrc are one thread's vector of one counter and the
+// fields it adds to.
+type simpleSrc struct {
+	v []adapter.Counter
+	f field
+}
+
+type combinedSrc struct {
+	v           []adapter.CombinedCounter
+	pkts, bytes field
+}
+
+// at is the uint64 field at offset f of the mib.Counters at c; f comes
+// from unsafe.Offsetof on mib.Counters.
+func at(c unsafe.Pointer, f field) *uint64 { return (*uint64)(unsafe.Add(c, f)) }
 
 // namesFor returns the names as strings, reusing the previous slice (no
 // allocation) while they are unchanged.
