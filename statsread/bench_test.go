@@ -73,6 +73,28 @@ func BenchmarkRead(b *testing.B) {
 	})
 }
 
+// BenchmarkReadInto is Read with the previous read's storage reused.
+func BenchmarkReadInto(b *testing.B) {
+	forSizes(b, func(b *testing.B, path string, n int) {
+		r := New(path, WithLogger(quietLogger()))
+		defer r.Close()
+		var c Counters
+		if err := r.ReadInto(context.Background(), &c); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if err := r.ReadInto(context.Background(), &c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if len(c.BySwIfIndex) != n || c.BySwIfIndex[n-1].RxPackets != uint64(n-1) {
+			b.Fatalf("read %d interfaces, last rx %d", len(c.BySwIfIndex), c.BySwIfIndex[n-1].RxPackets)
+		}
+	})
+}
+
 func BenchmarkGovppGetInterfaceStats(b *testing.B) {
 	forSizes(b, func(b *testing.B, path string, n int) {
 		conn, err := core.ConnectStats(statsclient.NewStatsClient(path))

@@ -74,8 +74,9 @@ func planFor(dir *adapter.StatDir) ([]step, error) {
 	return plan, nil
 }
 
-// fold sums the prepared entries over threads into a new Counters.
-func (r *Reader) fold() Counters {
+// fold sums the prepared entries over threads into Counters, in buf's
+// storage when it is large enough.
+func (r *Reader) fold(buf []mib.Counters) Counters {
 	var names adapter.NameStat
 	var boot uint64
 	n := 0
@@ -98,7 +99,13 @@ func (r *Reader) fold() Counters {
 			}
 		}
 	}
-	out := make([]mib.Counters, n)
+	var out []mib.Counters
+	if cap(buf) >= n {
+		out = buf[:n]
+		clear(out)
+	} else {
+		out = make([]mib.Counters, n)
+	}
 	// One pass over out, interface by interface, adding every counter of
 	// every thread: out is written once, and the source vectors are read
 	// in order. (A pass per counter and thread walks out 15 x threads

@@ -96,7 +96,25 @@ func (r *Reader) Close() error {
 // Read returns the current interface counters. It fails when VPP (its stats
 // socket) is absent, or when the segment stays busy until the deadline; it
 // never returns data of a segment VPP no longer serves.
-func (r *Reader) Read(ctx context.Context) (c Counters, err error) {
+func (r *Reader) Read(ctx context.Context) (Counters, error) {
+	var c Counters
+	err := r.ReadInto(ctx, &c)
+	return c, err
+}
+
+// ReadInto is Read into dst, reusing the storage of dst.BySwIfIndex (its
+// contents are overwritten): a caller that does not keep the previous
+// counters saves an allocation of 176 bytes per interface per read. On
+// error dst is left as it was.
+func (r *Reader) ReadInto(ctx context.Context, dst *Counters) (err error) {
+	c, err := r.read(ctx, dst.BySwIfIndex)
+	if err == nil {
+		*dst = c
+	}
+	return err
+}
+
+func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -144,7 +162,7 @@ func (r *Reader) Read(ctx context.Context) (c Counters, err error) {
 		}
 		switch {
 		case uerr == nil:
-			return r.fold(), nil
+			return r.fold(buf), nil
 		case errors.Is(uerr, adapter.ErrStatsDataBusy), errors.Is(uerr, adapter.ErrStatsAccessFailed):
 			// VPP was changing the directory: read again shortly.
 			last = uerr

@@ -565,3 +565,32 @@ func TestGarbageSegment(t *testing.T) {
 		t.Fatalf("Read succeeded on a segment with a bad directory pointer: %d interfaces", len(c.BySwIfIndex))
 	}
 }
+
+// TestReadIntoReuses: ReadInto overwrites the caller's storage (garbage in
+// it does not leak into the sums) and uses it when it is large enough.
+func TestReadIntoReuses(t *testing.T) {
+	names := ifNames(4)
+	seg := newSim(t, names, statseg.WithThreads(3))
+	cs := workerCounts(4, 3)
+	apply(t, seg, cs)
+	sim := serveSeg(t, seg, "")
+	r := New(sim.path, WithLogger(quietLogger()))
+	defer r.Close()
+	buf := make([]mib.Counters, 10)
+	for i := range buf {
+		buf[i] = mib.Counters{RxPackets: 999, Drops: 999, TxBytes: 999}
+	}
+	dst := Counters{BySwIfIndex: buf}
+	if err := r.ReadInto(context.Background(), &dst); err != nil {
+		t.Fatal(err)
+	}
+	checkCounters(t, dst, names, expected(4, cs))
+	if &dst.BySwIfIndex[0] != &buf[0] {
+		t.Error("ReadInto did not reuse a large enough buffer")
+	}
+	small := Counters{BySwIfIndex: make([]mib.Counters, 1)}
+	if err := r.ReadInto(context.Background(), &small); err != nil {
+		t.Fatal(err)
+	}
+	checkCounters(t, small, names, expected(4, cs))
+}
