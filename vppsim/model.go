@@ -45,9 +45,12 @@ type Interface struct {
 	Carrier bool
 	// LinkUp is the LINK_UP flag VPP reports: the hardware link, which for
 	// a sub-interface is its parent's (even when the sub is admin down).
-	LinkUp     bool
-	LinkSpeed  uint32 // kbit/s, 0 where VPP does not know it
-	LinkDuplex uint32 // 0 unknown, 2 full
+	LinkUp bool
+	// LinkSpeed (kbit/s, 0 where VPP does not know it), LinkDuplex (0
+	// unknown, 2 full) and LinkMTU are the hardware's: a sub-interface
+	// reports its parent's.
+	LinkSpeed  uint32
+	LinkDuplex uint32
 	LinkMTU    uint16
 	MTU        [4]uint32 // L3, IP4, IP6, MPLS
 	SubID      uint32
@@ -177,6 +180,12 @@ func (m *model) linkUp(x *iface) bool {
 func (m *model) snapshot(x *iface) Interface {
 	c := x.Interface
 	c.LinkUp = m.linkUp(x)
+	if x.Kind == KindSub {
+		// As sw_interface_details: the parent's hardware speed and MTU.
+		if p := m.get(x.SupSwIfIndex); p != nil {
+			c.LinkSpeed, c.LinkDuplex, c.LinkMTU = p.LinkSpeed, p.LinkDuplex, p.LinkMTU
+		}
+	}
 	c.Addresses = append([]netip.Prefix(nil), x.Addresses...)
 	if x.LCP != nil {
 		p := *x.LCP

@@ -49,6 +49,9 @@ type MsgTable struct {
 // newMsgTable indexes entries; duplicate names or ids are an error, as a
 // client could not make sense of them.
 func newMsgTable(entries []MsgEntry) (*MsgTable, error) {
+	if len(entries) > 0xffff {
+		return nil, fmt.Errorf("%d messages: sockclnt_create_reply counts them in a u16", len(entries))
+	}
 	t := &MsgTable{Entries: entries, byName: make(map[string]uint16, len(entries))}
 	ids := make(map[uint16]bool, len(entries))
 	for _, e := range entries {
