@@ -151,7 +151,13 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 		// (abandoned with in_progress set) must be left, not waited on.
 		id, err := probe(ctx, r.socketPath)
 		if err != nil {
-			_ = r.detach()
+			if ctx.Err() == nil {
+				// VPP is gone: drop the mapping of its dead segment.
+				_ = r.detach()
+			}
+			if uerr != nil {
+				return Counters{}, fmt.Errorf("checking the stats segment: %w (after: %w)", err, uerr)
+			}
 			return Counters{}, fmt.Errorf("checking the stats segment: %w", err)
 		}
 		if id != r.id {
