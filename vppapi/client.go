@@ -144,9 +144,10 @@ type session struct {
 }
 
 // Run connects to VPP and keeps the connection until ctx is done: it retries
-// for ever while VPP is absent and reconnects when the connection is lost.
-// It returns nil once ctx is done (after closing Events); calling it twice
-// is an error.
+// for ever while VPP is absent and reconnects when the connection is lost
+// (found by a control_ping every second). It returns nil once ctx is done,
+// after closing Events; a connection attempt under way is not interrupted,
+// so that can take up to the request timeout. Calling it twice is an error.
 func (c *Client) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errors.New("vppapi: Run called twice")
