@@ -18,7 +18,8 @@
 #                          kernel place processes; a CPU list (e.g. "0") pins
 #                          snmpd, the subagent and the client to it (see below);
 #                          BENCH_PIN="none 0" measures both (twice the time)
-#   BENCH_CONFIGS="agent native floor"
+#   BENCH_CONFIGS="agent native floor"  (also: floor-syscall, the floor blocking
+#                          through syscall.Syscall instead of RawSyscall)
 #   BENCH_GO=1             run the Go benchmarks (0 to skip); BENCH_GOTIME=1s
 #   BENCH_KEEP=1           keep the temporary directory (logs, walk outputs)
 #   BIN=bin                where make build put vpp-snmp-agent and vppsim
@@ -238,15 +239,19 @@ start_configs() { # N
 			start_snmpd native "$NS" 16161 0
 			sub[native]=""
 			;;
-		floor)
-			start_snmpd floor "$NSX" 16163 1
-			"$DIR/bin/floor" --agentx-addr "unix:$DIR/floor/master" --rows "$n" >"$DIR/floor/floor.log" 2>&1 &
+		floor | floor-syscall)
+			# floor-syscall: the same responder through syscall.Syscall,
+			# which tells the Go scheduler it blocks (as the agent does).
+			local mode=raw fport=16163
+			[ "$c" = floor ] || { mode=syscall; fport=16164; }
+			start_snmpd "$c" "$NSX" $fport 1
+			"$DIR/bin/floor" --agentx-addr "unix:$DIR/$c/master" --rows "$n" --mode $mode >"$DIR/$c/floor.log" 2>&1 &
 			pids+=($!)
-			sub[floor]=$!
-			procs[floor]="${procs[floor]} $!"
-			pinned[floor]="${pinned[floor]} $!"
-			rows[floor]=$n
-			minidx[floor]=1000
+			sub[$c]=$!
+			procs[$c]="${procs[$c]} $!"
+			pinned[$c]="${pinned[$c]} $!"
+			rows[$c]=$n
+			minidx[$c]=1000
 			;;
 		agent)
 			if [ ! -x "$BIN/vpp-snmp-agent" ] || [ ! -x "$BIN/vppsim" ]; then
@@ -342,7 +347,7 @@ bench_n() {
 	done
 	report "$n"
 	local p
-	for c in agent floor; do
+	for c in $CONFIGS; do
 		p=${sub[$c]:-}
 		[ -n "$p" ] && [ -r "/proc/$p/status" ] || continue
 		say "   $c memory after the walks: $(awk '/^Vm(RSS|HWM)/{printf "%s %.1f MiB  ", $1, $2 / 1024} /^Threads/{printf "threads %s", $2}' "/proc/$p/status")"
@@ -354,7 +359,7 @@ bench_n() {
 report() {
 	say ""
 	awk -v N="$1" -v hz="$CLK_TCK" -v tn="$TARGET_NATIVE" -v tf="$TARGET_FLOOR" -v pins="$BENCH_PIN" \
-		-v tabs="$IFTABLE $IFXTABLE" -v cfgs="agent native floor" '
+		-v tabs="$IFTABLE $IFXTABLE" -v cfgs="$CONFIGS" '
 	function med(list,    a, n, i, j, x) {
 		n = split(list, a, " ")
 		for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
@@ -371,14 +376,14 @@ report() {
 	}
 	END {
 		np = split(pins, P, " "); nt = split(tabs, T, " "); nc = split(cfgs, C, " ")
-		printf "   %-7s %-5s %-9s %8s %9s %9s %11s   %s\n", "config", "cpus", "table", "varbinds", "median s", "min s", "µs/varbind", "all runs (s)"
+		printf "   %-13s %-5s %-9s %8s %9s %9s %11s   %s\n", "config", "cpus", "table", "varbinds", "median s", "min s", "µs/varbind", "all runs (s)"
 		for (p = 1; p <= np; p++) for (c = 1; c <= nc; c++) {
 			tot = 0; totvb = 0; ok = 1
 			for (t = 1; t <= nt; t++) {
 				k = P[p] SUBSEP C[c] SUBSEP T[t]
 				if (!(k in secs)) { ok = 0; continue }
 				m = med(secs[k])
-				printf "   %-7s %-5s %-9s %8d %9.3f %9.3f %11.2f  %s\n", C[c], P[p], (t == 1 ? "ifTable" : "ifXTable"), vb[k], m, lo(secs[k]), m * 1e6 / vb[k], secs[k]
+				printf "   %-13s %-5s %-9s %8d %9.3f %9.3f %11.2f  %s\n", C[c], P[p], (t == 1 ? "ifTable" : "ifXTable"), vb[k], m, lo(secs[k]), m * 1e6 / vb[k], secs[k]
 				tot += m; totvb += vb[k]
 			}
 			if (ok && totvb) perv[P[p], C[c]] = tot * 1e6 / totvb
@@ -387,7 +392,7 @@ report() {
 		print "   per varbind, ifTable+ifXTable: wall time (sum of medians / varbinds), and CPU over all timed walks"
 		for (p = 1; p <= np; p++) for (c = 1; c <= nc; c++) {
 			if (!((P[p], C[c]) in perv)) continue
-			line = sprintf("   %-7s cpus %-5s %8.2f µs/varbind wall   snmpd CPU %6.2f µs/varbind", C[c], P[p], perv[P[p], C[c]], snt[P[p], C[c]] / hz * 1e6 / allvb[P[p], C[c]])
+			line = sprintf("   %-13s cpus %-5s %8.2f µs/varbind wall   snmpd CPU %6.2f µs/varbind", C[c], P[p], perv[P[p], C[c]], snt[P[p], C[c]] / hz * 1e6 / allvb[P[p], C[c]])
 			if (C[c] != "native") line = line sprintf("   %s CPU %.2f s = %.2f µs/varbind", C[c], subt[P[p], C[c]] / hz, subt[P[p], C[c]] / hz * 1e6 / allvb[P[p], C[c]])
 			print line
 		}

@@ -201,7 +201,7 @@ func run(args []string) error {
 	if _, err := c.open(byte(*priority)); err != nil {
 		return err
 	}
-	runtime.GC()
+	debug.FreeOSMemory() // a GC that also returns the build garbage to the OS
 	debug.SetGCPercent(-1)
 	fmt.Fprintf(os.Stderr, "floor: serving %d rows (ifIndex %d..) on %s, mode %s\n", *rows, *first, path, *mode)
 	return c.serve(h)
