@@ -16,6 +16,13 @@ import (
 
 // Event is an interface event from VPP, or a hint that everything must be
 // dumped again (Resync).
+//
+// AdminUp and LinkUp are sw_interface_event's flags, which name the events
+// that happened, not the state: VPP sets ADMIN_UP only if an admin-up event
+// happened since its link-state process last ran, LINK_UP only if a
+// link-up event did (interface_api.c, send_sw_interface_event). A carrier
+// loss on an admin-up port comes as neither, a carrier return as LinkUp
+// alone, a sub-interface's admin change as AdminUp or neither.
 type Event struct {
 	Resync    bool // VPP (re)connected or events were lost: dump again
 	SwIfIndex uint32
@@ -224,7 +231,7 @@ func (p *Poller) Run(ctx context.Context) error {
 				p.cfg.Events = nil // a nil channel blocks: no more events
 				continue
 			}
-			if ev.Resync || !p.applyEvent(ev) {
+			if ev.Resync || !p.applyEvent(ctx, ev) {
 				needFull = true
 			}
 		}
@@ -273,29 +280,90 @@ func (p *Poller) full(ctx context.Context) error {
 // the result, so that each transition of a flapping link is seen in order.
 // It returns false when the event needs a full dump (an interface created
 // or deleted, or not known yet).
-func (p *Poller) applyEvent(ev Event) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if ev.Deleted || p.snap == nil {
+//
+// The flags name only up events (see Event), so what they leave out did
+// not change, except that neither flag means something went down: on a
+// sub-interface its admin state (it gets no link events); on an interface
+// already admin down its link; on one whose link was down its admin state;
+// on one that was up, either, and only VPP can say which: it is asked,
+// while oper down is applied at once, so a flap keeps every transition.
+func (p *Poller) applyEvent(ctx context.Context, ev Event) bool {
+	if ev.Deleted {
 		return false
 	}
+	p.mu.Lock()
+	in, ok := p.ifaceAt(ev.SwIfIndex)
+	p.mu.Unlock()
+	if !ok {
+		return false
+	}
+	admin, link := in.AdminUp, in.LinkUp
+	switch {
+	case ev.AdminUp || ev.LinkUp:
+		admin = admin || ev.AdminUp
+		link = link || ev.LinkUp
+	case in.Sub:
+		admin = false
+	case !in.AdminUp:
+		link = false
+	case !in.LinkUp:
+		admin = false
+	default: // admin down or carrier lost
+		link = false
+		if admin, ok = p.adminState(ctx, ev.SwIfIndex); !ok {
+			return false
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for i := range p.ifaces {
 		in := &p.ifaces[i]
 		if in.SwIfIndex != ev.SwIfIndex {
 			continue
 		}
-		if in.AdminUp == ev.AdminUp && in.LinkUp == ev.LinkUp {
+		if in.AdminUp == admin && in.LinkUp == link {
 			return true
 		}
 		// Copy on write: the previous slice may still be read by nobody
 		// but us, yet keeping dumps immutable keeps Build's input honest.
 		ifaces := append([]mib.Interface(nil), p.ifaces...)
-		ifaces[i].AdminUp, ifaces[i].LinkUp = ev.AdminUp, ev.LinkUp
+		ifaces[i].AdminUp, ifaces[i].LinkUp = admin, link
 		p.ifaces = ifaces
 		p.build(time.Now())
 		return true
 	}
 	return false
+}
+
+// ifaceAt returns the last dump's interface with sw_if_index sw. p.mu is
+// held.
+func (p *Poller) ifaceAt(sw uint32) (mib.Interface, bool) {
+	if p.snap == nil {
+		return mib.Interface{}, false
+	}
+	for _, in := range p.ifaces {
+		if in.SwIfIndex == sw {
+			return in, true
+		}
+	}
+	return mib.Interface{}, false
+}
+
+// adminState asks VPP for the admin state of sw_if_index sw; ok is false
+// when it cannot say (the caller then dumps everything).
+func (p *Poller) adminState(ctx context.Context, sw uint32) (up, ok bool) {
+	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
+	defer cancel()
+	ifaces, err := p.cfg.Interfaces(rctx)
+	if err != nil {
+		return false, false
+	}
+	for _, in := range ifaces {
+		if in.SwIfIndex == sw {
+			return in.AdminUp, true
+		}
+	}
+	return false, false
 }
 
 // build runs mib.Build on the current inputs and publishes. p.mu is held.
