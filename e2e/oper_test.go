@@ -91,7 +91,8 @@ func waitOper(t *testing.T, sd *snmpdtest.Snmpd, ix uint32, want uint64, timeout
 // nothing here needs finer control), and expects ifOperStatus to follow
 // within 1 s, ifLastChange to move forward with each change and stay
 // within snmpd's sysUpTime, and its sub-interface to be lowerLayerDown
-// while it is down.
+// while it is down; then the same for a carrier loss (admin stays up) and
+// for the sub-interface's own admin state.
 func TestOperStatusFollowsVPP(t *testing.T) {
 	needBinaries(t)
 	t.Parallel()
@@ -150,4 +151,25 @@ func TestOperStatusFollowsVPP(t *testing.T) {
 		t.Errorf("ifLastChange.%d = %d after coming up, want in %d..sysUpTime (%d)", pIx, s2.lastChange, s1.lastChange+1, s2.upTo)
 	}
 	waitOper(t, sd, sIx, up, time.Second)
+
+	// VPP's sw_interface_event flags name the events that happened, not the
+	// state: a carrier loss on an admin-up port comes as flags 0, and an
+	// admin change of a sub-interface as ADMIN_UP alone (its link is its
+	// parent's). ifAdminStatus must stay what it is in both.
+	ctl(t, socks, "set", "interface", "link", port, "down")
+	if s := waitOper(t, sd, pIx, down, time.Second); s.admin != up {
+		t.Errorf("%s without carrier: ifAdminStatus %d, want up(1)", port, s.admin)
+	}
+	ctl(t, socks, "set", "interface", "link", port, "up")
+	if s := waitOper(t, sd, pIx, up, time.Second); s.admin != up {
+		t.Errorf("%s with carrier back: ifAdminStatus %d, want up(1)", port, s.admin)
+	}
+	ctl(t, socks, "set", "interface", "state", sub, "down")
+	if s := waitOper(t, sd, sIx, down, time.Second); s.admin != down {
+		t.Errorf("%s set down: ifAdminStatus %d, want down(2)", sub, s.admin)
+	}
+	ctl(t, socks, "set", "interface", "state", sub, "up")
+	if s := waitOper(t, sd, sIx, up, time.Second); s.admin != up {
+		t.Errorf("%s set up: ifAdminStatus %d, want up(1)", sub, s.admin)
+	}
 }
