@@ -17,6 +17,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"go.fd.io/govpp/adapter/socketclient"
+	"go.fd.io/govpp/adapter/statsclient"
 	"go.fd.io/govpp/core"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
@@ -82,6 +83,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	// govpp logs through package-level loggers; route them through ours.
 	core.SetLogger(log)
 	socketclient.SetLogger(log.WithField("component", "govpp"))
+	statsclient.Log = log // its default writes to stdout
 
 	var aliases map[string]string
 	if cfg.Config != "" {
