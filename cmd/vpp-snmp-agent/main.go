@@ -117,8 +117,8 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		cfg:     cfg,
 		log:     log,
 		session: session,
-		vpp:     vppapi.New(cfg.APISocket, vppapi.WithLogger(log.WithField("vpp", cfg.APISocket))),
-		stats:   statsread.New(cfg.StatsSocket, statsread.WithLogger(log.WithField("stats", cfg.StatsSocket))),
+		vpp:     vppapi.New(cfg.APISocket, vppapi.WithLogger(log)),
+		stats:   statsread.New(cfg.StatsSocket, statsread.WithLogger(log)),
 		events:  make(chan poller.Event, 256),
 	}
 	a.notifier = poller.NewNotifier(session.Notify, cfg.TrapRate, log)
