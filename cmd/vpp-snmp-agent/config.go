@@ -89,14 +89,14 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
-	fs.Usage = func() {
-		fmt.Fprint(stdout, usageText)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	// Parse calls Usage on every error, not only for --help: a mistyped
+	// flag gets one line on stderr, not the usage on stdout.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) { // Parse printed the usage
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usageText)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return cfg, errHelp
 		}
 		return cfg, err

@@ -34,6 +34,8 @@ func TestBadConfigurations(t *testing.T) {
 	dir := t.TempDir()
 	badYAML := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(badYAML, []byte("interfaces: [unclosed\n"), 0o644)
+	shape := filepath.Join(dir, "shape.yaml") // yaml.v3 reports it on two lines
+	os.WriteFile(shape, []byte("interfaces:\n  - a list, not a map\n"), 0o644)
 	corrupt := filepath.Join(dir, "ifindex.json")
 	os.WriteFile(corrupt, []byte("{not json"), 0o644)
 	ok := filepath.Join(dir, "state", "ifindex.json")
@@ -51,6 +53,7 @@ func TestBadConfigurations(t *testing.T) {
 		{"bad agentx address", []string{"--agentx-addr", "udp:1.2.3.4", "--ifindex-file", ok}, nil, "agentx-addr"},
 		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml"), "--ifindex-file", ok}, nil, "nope.yaml"},
 		{"broken config", []string{"--config", badYAML, "--ifindex-file", ok}, nil, "bad.yaml"},
+		{"config of the wrong shape", []string{"--config", shape, "--ifindex-file", ok}, nil, "shape.yaml"},
 		{"corrupt ifindex file", []string{"--ifindex-file", corrupt}, nil, "ifindex.json"},
 		{"bad environment", nil, map[string]string{"VPP_SNMP_POLL_INTERVAL": "often"}, "POLL_INTERVAL"},
 		{"priority out of range", []string{"--priority", "300", "--ifindex-file", ok}, nil, "priority"},
@@ -62,6 +65,9 @@ func TestBadConfigurations(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			if code := run(tc.args, &stdout, &stderr); code != 2 {
 				t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr.String())
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout %q, want nothing (the usage is for --help)", stdout.String())
 			}
 			lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
 			if len(lines) != 1 || !strings.HasPrefix(lines[0], "vpp-snmp-agent: ") || !strings.Contains(lines[0], tc.want) {

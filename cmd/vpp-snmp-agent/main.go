@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -45,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "vpp-snmp-agent: %v\n", err)
+		fmt.Fprintf(stderr, "vpp-snmp-agent: %s\n", oneLine(err))
 		return 2
 	}
 	if cfg.Version {
@@ -54,13 +55,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	a, err := setup(cfg, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "vpp-snmp-agent: %v\n", err)
+		fmt.Fprintf(stderr, "vpp-snmp-agent: %s\n", oneLine(err))
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	a.serve(ctx)
 	return 0
+}
+
+// oneLine keeps a configuration error on one line: some span several
+// (yaml.v3's "unmarshal errors:" list one per line).
+func oneLine(err error) string {
+	var parts []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // agent holds the started parts.
