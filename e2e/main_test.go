@@ -463,13 +463,3 @@ func number(l snmpdtest.Line) (uint64, error) {
 	}
 	return n, nil
 }
-
-// lineSet renders lines one per line for messages and comparisons.
-func lineSet(lines []snmpdtest.Line) string {
-	var b bytes.Buffer
-	for _, l := range lines {
-		b.WriteString(l.String())
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
