@@ -163,7 +163,7 @@ func TestIfIndexPersists(t *testing.T) {
 			t.Errorf("%s lacks %s:\n%s", a.ifindexFile, name, b)
 		}
 	}
-	a = startAgent(t, dir, sd, socks)
+	startAgent(t, dir, sd, socks) // the same --ifindex-file
 	waitIfIndexes(t, sd, 15*time.Second, "ifIndexes after the agent restarted", want)
 
 	// VPP restarts: other sw_if_index values, a new stats segment, counters

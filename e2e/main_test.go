@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -435,8 +434,10 @@ const (
 )
 
 // ifCol is ifEntry.col.ifIndex, ifXCol ifXEntry.col.ifIndex.
-func ifCol(col int, ifIndex uint32) string  { return fmt.Sprintf("%s.%d.%d", oidIfEntry, col, ifIndex) }
-func ifXCol(col int, ifIndex uint32) string { return fmt.Sprintf("%s.%d.%d", oidIfXEntry, col, ifIndex) }
+func ifCol(col int, ifIndex uint32) string { return fmt.Sprintf("%s.%d.%d", oidIfEntry, col, ifIndex) }
+func ifXCol(col int, ifIndex uint32) string {
+	return fmt.Sprintf("%s.%d.%d", oidIfXEntry, col, ifIndex)
+}
 
 // ticks parses a Timeticks value as net-snmp prints it: "(1234) 0:00:12.34".
 func ticks(l snmpdtest.Line) (uint64, error) {
