@@ -22,6 +22,9 @@
 #                          through syscall.Syscall instead of RawSyscall)
 #   BENCH_GO=1             run the Go benchmarks (0 to skip); BENCH_GOTIME=1s
 #   BENCH_KEEP=1           keep the temporary directory (logs, walk outputs)
+#   BENCH_PROFILE=1        after the timed walks, profile each subagent during
+#                          one more walk (perf stat counts per varbind, perf
+#                          record's top functions)
 #   BIN=bin                where make build put vpp-snmp-agent and vppsim
 #
 # Why pin: snmpd turns every varbind into an AgentX round trip, so a walk is
@@ -346,6 +349,7 @@ bench_n() {
 		resume_all
 	done
 	report "$n"
+	if [ "${BENCH_PROFILE:-0}" = 1 ]; then profile "$n"; fi
 	local p
 	for c in $CONFIGS; do
 		p=${sub[$c]:-}
@@ -415,6 +419,58 @@ report() {
 					(pl[1] != "") ? sprintf("%.2f", med(pl[1])) : "n/a", (pl[2] != "") ? sprintf("%.2f", med(pl[2])) : "n/a"
 		}
 	}' "$RESULTS"
+}
+
+# profile N: where each subagent's time goes during one ifXTable walk: perf
+# stat counters per varbind (CPU, context switches, the syscalls that matter)
+# for the subagent and its snmpd, then the top of a perf CPU profile of the
+# subagent. The kernel symbols are approximate on a VM without a PMU:
+# cpu-clock samples taken with interrupts off land where they are re-enabled
+# (finish_task_switch: the context switch; _raw_spin_unlock_irqrestore: the
+# wake-up of the peer).
+profile() {
+	command -v perf >/dev/null || { say "   (BENCH_PROFILE: perf not installed: apt-get install linux-perf)"; return; }
+	local c ev out n s e p1 p2 evs="task-clock,context-switches,cpu-migrations"
+	for ev in read write futex nanosleep epoll_pwait; do
+		perf stat -e "syscalls:sys_enter_$ev" true >/dev/null 2>&1 && evs="$evs,syscalls:sys_enter_$ev"
+	done
+	say ""
+	say "   profile: one ifXTable walk each, counts per varbind (perf stat -e $evs)"
+	for c in $CONFIGS; do
+		[ -n "${sub[$c]:-}" ] && [ -z "${skip[$c]}" ] || continue
+		stop_others "$c"
+		out=$DIR/$c/profile
+		perf stat -e "$evs" -p "${sub[$c]}" -o "$out.sub.stat" >/dev/null 2>&1 &
+		p1=$!
+		perf stat -e "$evs" -p "${snmpdpid[$c]}" -o "$out.snmpd.stat" >/dev/null 2>&1 &
+		p2=$!
+		sleep 0.5
+		s=$(walk "$c" "$IFXTABLE" "$out.walk")
+		kill -INT $p1 $p2 2>/dev/null || true
+		wait $p1 $p2 2>/dev/null || true
+		n=$(grep -c '^\.1\.3\.6\.1\.' "$out.walk" || true)
+		((n > 0)) || continue
+		for who in sub snmpd; do
+			say "   $(printf '%-13s %-6s' "$c" "$([ $who = sub ] && echo "$c" | cut -c1-6 || echo snmpd)") $(awk -v n="$n" '
+				$1 ~ /^[0-9][0-9.,]*$/ && $2 != "seconds" {
+					v = $1; gsub(",", "", v); name = $2; sub("syscalls:sys_enter_", "", name)
+					if (name == "msec") printf "CPU %.2f µs  ", v * 1000 / n; else printf "%s %.3f  ", name, v / n
+				}' "$out.$who.stat")"
+		done
+		perf record -e cpu-clock -F 4999 -g -p "${sub[$c]}" -o "$out.perf" >/dev/null 2>&1 &
+		p1=$!
+		sleep 0.5
+		walk "$c" "$IFXTABLE" "$out.walk" >/dev/null
+		kill -INT $p1 2>/dev/null || true
+		wait $p1 2>/dev/null || true
+		say "   $c: top of the CPU profile (self), then Go functions (with callees):"
+		perf report -i "$out.perf" --stdio --no-children --sort symbol -g none --percent-limit 2 2>/dev/null |
+			awk '/^ *[0-9.]+%/ {printf "      %7s %s\n", $1, $3}' | head -8
+		perf report -i "$out.perf" --stdio --children --sort symbol -g none --percent-limit 2 2>/dev/null |
+			awk '/^ *[0-9.]+%/ && $3 == "[.]" && $4 !~ /^(runtime\.(goexit|main|mstart)|main\.(main|run)$|.*Session\)\.(Run|serve)$|.*serve\.func)/ {
+				sub("github.com/vpp-snmp-agent/vpp-snmp-agent/", "", $4); printf "      %7s %s\n", $1, $4 }' | head -12
+	done
+	resume_all
 }
 
 stop_configs() {

@@ -248,7 +248,7 @@ func TestWalkThroughSnmpd(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- c.serve(&handler{mib: newFloorMIB(100, 1001)}) }()
+	go func() { done <- c.serve(&handler{mib: newFloorMIB(100, 1001)}, 16) }()
 	t.Cleanup(func() {
 		syscall.Shutdown(c.fd, syscall.SHUT_RDWR) // ends serve's blocked read
 		<-done

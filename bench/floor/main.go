@@ -147,8 +147,20 @@ func (c *conn) open(priority byte) (uint32, error) {
 }
 
 // serve answers snmpd until it closes the session or the connection.
-func (c *conn) serve(h *handler) error {
+//
+// gosched > 0 yields every gosched PDUs. A goroutine that blocks in
+// syscall.Syscall read(2) without ever being rescheduled keeps its
+// scheduler tick still, so the runtime's sysmon takes it for a long-running
+// goroutine: every 10 ms it takes its P away (the read then returns to a
+// futex hand-off) and sysmon polls again every 20 µs for a while, each poll
+// a nanosleep context switch. A yield now and then moves the tick.
+func (c *conn) serve(h *handler, gosched int) error {
+	n := 0
 	for {
+		if n++; gosched > 0 && n >= gosched {
+			n = 0
+			runtime.Gosched()
+		}
 		req, err := c.readPDU()
 		if err != nil {
 			return err
@@ -175,6 +187,7 @@ func run(args []string) error {
 	first := fs.Uint("first-index", 1001, "ifIndex of the first row")
 	mode := fs.String("mode", "raw", "raw: RawSyscall read/write; syscall: syscall.Syscall (tells the scheduler)")
 	priority := fs.Uint("priority", 100, "registration priority (lower wins; snmpd's own IF-MIB is 127)")
+	gosched := fs.Int("gosched", 0, "yield (runtime.Gosched) every this many PDUs; 0: never (see serve)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -204,7 +217,7 @@ func run(args []string) error {
 	debug.FreeOSMemory() // a GC that also returns the build garbage to the OS
 	debug.SetGCPercent(-1)
 	fmt.Fprintf(os.Stderr, "floor: serving %d rows (ifIndex %d..) on %s, mode %s\n", *rows, *first, path, *mode)
-	return c.serve(h)
+	return c.serve(h, *gosched)
 }
 
 func main() {
