@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -269,4 +270,43 @@ func TestSetIsRefused(t *testing.T) {
 	if err := checkIfNumber(t, sd, 5); err != nil {
 		t.Errorf("after the SETs: %v", err)
 	}
+}
+
+// TestAgentXOverTCP runs the AgentX session over TCP on loopback (the
+// agent's net.Conn path, where unix sockets use raw reads): walks are the
+// same.
+func TestAgentXOverTCP(t *testing.T) {
+	needBinaries(t)
+	t.Parallel()
+	dir := shortDir(t)
+	_, socks := startVppsim(t, dir, "--scenario", writeScenario(t, dir))
+	port, err := freeTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := snmpdtest.Start(t, snmpdtest.Options{AgentXSocket: fmt.Sprintf("tcp:127.0.0.1:%d", port)})
+	startAgent(t, dir, sd, socks)
+	waitServing(t, sd, 15*time.Second, 5)
+	ix := ifIndexes(t, sd)
+	for _, name := range []string{"local0", "TenGigabitEthernet3/0/0", "TenGigabitEthernet3/0/1", "loop0", "TenGigabitEthernet3/0/0.100"} {
+		if ix[name] == 0 {
+			t.Errorf("no %s in ifDescr over AgentX/TCP: %v", name, ix)
+		}
+	}
+	lines, err := bulkwalk(t, sd, oidIfXTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 19*5 {
+		t.Errorf("ifXTable over AgentX/TCP: %d varbinds, want %d", len(lines), 19*5)
+	}
+}
+
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
