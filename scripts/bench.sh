@@ -67,10 +67,28 @@ pids=()               # every process started, for cleanup
 stopped=()            # processes currently SIGSTOPped
 failed=0
 
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+# stop_pids: every process started, newest first (subagents before the snmpd
+# and vppsim they talk to); SIGKILL what is still there after 5 s.
+stop_pids() {
+	local i p left
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		p=${pids[i]}
+		kill -CONT "$p" 2>/dev/null || true
+		kill "$p" 2>/dev/null || true
+	done
+	for _ in $(seq 1 50); do
+		left=""
+		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+		[ -n "$left" ] || break
+		sleep 0.1
+	done
+	for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	pids=()
+}
+
+cleanup() {
+	stop_pids
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns del "$NSX" 2>/dev/null || true
 	if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: kept $DIR"; else rm -rf "$DIR"; fi
@@ -474,11 +492,8 @@ profile() {
 }
 
 stop_configs() {
-	local p
-	resume_all
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	pids=()
+	stopped=()
+	stop_pids
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns del "$NSX" 2>/dev/null || true
 	unset port ns procs pinned sub snmpdpid rows minidx skip
