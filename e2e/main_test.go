@@ -49,9 +49,15 @@ func runMain(m *testing.M) int {
 
 // build compiles the agent and vppsim from the module root (go test runs in
 // the package directory, one below it). go test puts its own go first in
-// PATH.
+// PATH. E2E_RACE=1 builds them with the race detector, so that the
+// processes themselves are checked (slower; a race ends the process with
+// exit status 66 and its report in the process's log).
 func build(dir string) binaries {
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/vpp-snmp-agent", "./cmd/vppsim")
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	if os.Getenv("E2E_RACE") == "1" {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/vpp-snmp-agent", "./cmd/vppsim")...)
 	cmd.Dir = ".."
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -103,6 +109,9 @@ func startProc(t *testing.T, dir, name, path string, args ...string) *proc {
 	}()
 	t.Cleanup(func() {
 		p.kill()
+		if strings.Contains(p.Log(), "WARNING: DATA RACE") { // built with E2E_RACE=1
+			t.Errorf("%s reported a data race (log %s)", name, p.log)
+		}
 		if t.Failed() {
 			t.Logf("--- end of %s log (%s):\n%s", name, p.log, tail(p.Log(), 60))
 		}
