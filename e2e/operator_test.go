@@ -175,6 +175,7 @@ func TestAgentStopsCleanlyOnSIGTERM(t *testing.T) {
 // registered with nothing to serve yet.
 func TestAgentWaitsForVPP(t *testing.T) {
 	needBinaries(t)
+	t.Parallel()
 	for _, late := range []time.Duration{2 * time.Second, 6 * time.Second} {
 		t.Run(fmt.Sprintf("VPP %v late", late), func(t *testing.T) {
 			t.Parallel()
