@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,7 +94,7 @@ func TestParallelWalksDuringChanges(t *testing.T) {
 	stop := make(chan struct{})
 	var flapper sync.WaitGroup
 	flapper.Add(1)
-	flaps := 0
+	var flaps atomic.Int32
 	go func() {
 		defer flapper.Done()
 		for up := false; ; up = !up {
@@ -104,7 +105,7 @@ func TestParallelWalksDuringChanges(t *testing.T) {
 			default:
 			}
 			if err := sim.SetAdmin("loop0", up); err == nil {
-				flaps++
+				flaps.Add(1)
 			}
 			time.Sleep(15 * time.Millisecond)
 		}
@@ -117,7 +118,9 @@ func TestParallelWalksDuringChanges(t *testing.T) {
 		go func() {
 			defer walkers.Done()
 			var lastOctets map[uint64]uint64
-			for i := range 4 {
+			// At least 4 walks each, and walks until 20 flaps happened
+			// under them (bounded, should the flapper stall).
+			for i := 0; (i < 4 || flaps.Load() < 20) && i < 500; i++ {
 				fail := func(err error) { errs <- fmt.Errorf("client %d walk %d: %w", w, i, err) }
 				lines, err := bulkwalk(t, sd, oidIfTable)
 				if err != nil {
@@ -175,8 +178,8 @@ func TestParallelWalksDuringChanges(t *testing.T) {
 	if err := errors.Join(all...); err != nil {
 		t.Error(err)
 	}
-	if flaps < 10 {
-		t.Errorf("only %d flaps during the walks", flaps)
+	if n := flaps.Load(); n < 20 {
+		t.Errorf("only %d flaps during the walks", n)
 	}
 	if err := checkIfNumber(t, sd, 5); err != nil {
 		t.Error(err)
