@@ -37,7 +37,11 @@ type Config struct {
 	// (the slice is indexed by sw_if_index) and says which segment it read,
 	// so a VPP restart is seen even when the API connection did not drop.
 	Interfaces func(context.Context) ([]mib.Interface, error)
-	Counters   func(context.Context) (counters []mib.Counters, segment uint64, err error)
+	// Interface, when set, dumps one interface (found false when VPP has
+	// none): an event that leaves its state in doubt asks it rather than
+	// dumping everything.
+	Interface func(context.Context, uint32) (in mib.Interface, found bool, err error)
+	Counters  func(context.Context) (counters []mib.Counters, segment uint64, err error)
 	// Events delivers VPP's interface events; nil when there are none.
 	Events <-chan Event
 	// Publish makes a snapshot the one served (agentx.Session.SetTree).
@@ -354,6 +358,10 @@ func (p *Poller) ifaceAt(sw uint32) (mib.Interface, bool) {
 func (p *Poller) adminState(ctx context.Context, sw uint32) (up, ok bool) {
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 	defer cancel()
+	if p.cfg.Interface != nil {
+		in, found, err := p.cfg.Interface(rctx, sw)
+		return in.AdminUp, found && err == nil
+	}
 	ifaces, err := p.cfg.Interfaces(rctx)
 	if err != nil {
 		return false, false

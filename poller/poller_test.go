@@ -25,6 +25,7 @@ type fakeVPP struct {
 	counters []mib.Counters
 	segment  uint64
 	dumps    atomic.Int32
+	ones     atomic.Int32 // single-interface dumps
 	reads    atomic.Int32
 	failRead bool
 }
@@ -34,6 +35,18 @@ func (f *fakeVPP) Interfaces(context.Context) ([]mib.Interface, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]mib.Interface(nil), f.ifaces...), nil
+}
+
+func (f *fakeVPP) Interface(_ context.Context, sw uint32) (mib.Interface, bool, error) {
+	f.ones.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, in := range f.ifaces {
+		if in.SwIfIndex == sw {
+			return in, true, nil
+		}
+	}
+	return mib.Interface{}, false, nil
 }
 
 func (f *fakeVPP) Counters(context.Context) ([]mib.Counters, uint64, error) {
@@ -76,6 +89,7 @@ func start(t *testing.T, vpp *fakeVPP, maxAge time.Duration) *harness {
 	h := &harness{t: t, vpp: vpp, events: make(chan Event, 64), stopped: make(chan struct{})}
 	p, err := New(Config{
 		Interfaces: vpp.Interfaces,
+		Interface:  vpp.Interface,
 		Counters:   vpp.Counters,
 		Events:     h.events,
 		Publish:    func(tr agentx.Tree) { h.tree.Store(tr.(*mib.Snapshot)) },
@@ -134,7 +148,9 @@ func TestFirstSnapshot(t *testing.T) {
 }
 
 func TestFlapIsSeenInOrder(t *testing.T) {
-	h := start(t, newFake(), time.Second)
+	vpp := newFake()
+	h := start(t, vpp, time.Second)
+	dumps := vpp.dumps.Load()
 	for i := range 4 {
 		// Carrier down and up on an admin-up port, as VPP flags them:
 		// neither flag, then LINK_UP alone.
@@ -181,6 +197,14 @@ func TestFlapIsSeenInOrder(t *testing.T) {
 	}
 	if v := h.get(ifOperStatus, 1002); v.Integer != 1 {
 		t.Errorf("sub-interface oper = %d after the last flap, want up(1)", v.Integer)
+	}
+	// Each carrier loss left VPP's admin state in doubt: it was asked for
+	// that one interface, never with a full dump.
+	if got := vpp.ones.Load(); got != 2 {
+		t.Errorf("%d single-interface dumps, want 2 (one per carrier loss)", got)
+	}
+	if got := vpp.dumps.Load() - dumps; got != 0 {
+		t.Errorf("%d full dumps during the flap, want 0", got)
 	}
 }
 

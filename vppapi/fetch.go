@@ -41,6 +41,34 @@ func (c *Client) Interfaces(ctx context.Context) ([]mib.Interface, error) {
 	return s.interfaces(ctx)
 }
 
+// Interface returns what sw_interface_dump says of one interface (its
+// state, name, MTU...; bond and linux-cp fields are not filled: use
+// Interfaces for those). found is false when VPP has no such interface.
+// It costs one details message where Interfaces costs a full dump.
+func (c *Client) Interface(ctx context.Context, swIfIndex uint32) (in mib.Interface, found bool, err error) {
+	s := c.sess.Load()
+	if s == nil {
+		return in, false, ErrNotConnected
+	}
+	ctx, cancel := s.requestContext(ctx, c.reqTimeout)
+	defer cancel()
+	// VPP dumps every interface for index 0 as for ~0: keep only the match.
+	err = dump(ctx, s.conn, &interfaces.SwInterfaceDump{SwIfIndex: interface_types.InterfaceIndex(swIfIndex)}, func(m api.Message) error {
+		d, ok := m.(*interfaces.SwInterfaceDetails)
+		if !ok {
+			return unexpected(m)
+		}
+		if uint32(d.SwIfIndex) == swIfIndex {
+			in, found = fromDetails(d), true
+		}
+		return nil
+	})
+	if err != nil {
+		return mib.Interface{}, false, fmt.Errorf("dumping interface %d: %w", swIfIndex, err)
+	}
+	return in, found, nil
+}
+
 // Version returns VPP's version string, e.g. "26.06-release".
 func (c *Client) Version(ctx context.Context) (string, error) {
 	s := c.sess.Load()

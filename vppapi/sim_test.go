@@ -376,3 +376,36 @@ func TestSlowReceiver(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInterfaceOne: the single-interface dump returns that interface's
+// current state (after a change in the simulator), index 0 included (VPP
+// dumps everything for 0), and found=false for an index VPP lacks.
+func TestInterfaceOne(t *testing.T) {
+	cfg := simConfig(t)
+	s := startSim(t, cfg)
+	c := vppapi.New(cfg.APISocket, vppapi.WithLogger(discard()))
+	runClient(t, c)
+	next(t, c, 5*time.Second, vppapi.Connected)
+	ctx := context.Background()
+
+	if err := s.SetLink("TenGigabitEthernet3/0/0", false); err != nil {
+		t.Fatal(err)
+	}
+	te0, err := s.Interface("TenGigabitEthernet3/0/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, found, err := c.Interface(ctx, te0.SwIfIndex)
+	if err != nil || !found {
+		t.Fatalf("Interface(%d) = found %v, %v", te0.SwIfIndex, found, err)
+	}
+	if in.Name != "TenGigabitEthernet3/0/0" || !in.AdminUp || in.LinkUp || in.LinkSpeed != 10000000 {
+		t.Errorf("after carrier loss: %+v, want admin up, link down", in)
+	}
+	if in, found, err := c.Interface(ctx, 0); err != nil || !found || in.Name != "local0" {
+		t.Errorf("Interface(0) = %+v, %v, %v; want local0", in, found, err)
+	}
+	if _, found, err := c.Interface(ctx, 99999); err != nil || found {
+		t.Errorf("Interface(99999) = found %v, %v; want not found", found, err)
+	}
+}

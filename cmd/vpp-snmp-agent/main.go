@@ -137,6 +137,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	a.notifier = poller.NewNotifier(session.Notify, cfg.TrapRate, log)
 	p, err = poller.New(poller.Config{
 		Interfaces: a.vpp.Interfaces,
+		Interface:  a.vpp.Interface,
 		Counters: func(ctx context.Context) ([]mib.Counters, uint64, error) {
 			c, err := a.stats.Read(ctx)
 			return c.BySwIfIndex, c.Segment, err
