@@ -372,7 +372,7 @@ bench_n() {
 	for c in $CONFIGS; do
 		p=${sub[$c]:-}
 		[ -n "$p" ] && [ -r "/proc/$p/status" ] || continue
-		say "   $c memory after the walks: $(awk '/^Vm(RSS|HWM)/{printf "%s %.1f MiB  ", $1, $2 / 1024} /^Threads/{printf "threads %s", $2}' "/proc/$p/status")"
+		say "   $c memory after the walks: $(awk '/^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem)/{printf "%s %.1f MiB  ", $1, $2 / 1024} /^Threads/{printf "threads %s", $2}' "/proc/$p/status")"
 	done
 	stop_configs
 }
