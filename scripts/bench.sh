@@ -19,7 +19,8 @@
 #                          snmpd, the subagent and the client to it (see below);
 #                          BENCH_PIN="none 0" measures both (twice the time)
 #   BENCH_CONFIGS="agent native floor"  (also: floor-syscall, the floor blocking
-#                          through syscall.Syscall instead of RawSyscall)
+#                          through syscall.Syscall instead of RawSyscall; agent-b,
+#                          the agent binary at $BENCH_AGENT_B, to A/B a change)
 #   BENCH_GO=1             run the Go benchmarks (0 to skip); BENCH_GOTIME=1s
 #   BENCH_KEEP=1           keep the temporary directory (logs, walk outputs)
 #   BENCH_PROFILE=1        after the timed walks, profile each subagent during
@@ -274,12 +275,16 @@ start_configs() { # N
 			rows[$c]=$n
 			minidx[$c]=1000
 			;;
-		agent)
-			if [ ! -x "$BIN/vpp-snmp-agent" ] || [ ! -x "$BIN/vppsim" ]; then
-				say "   agent: skipped, $BIN/vpp-snmp-agent or $BIN/vppsim not built yet"
+		agent | agent-b)
+			# agent-b: another build of the agent ($BENCH_AGENT_B), for A/B
+			# comparisons of a change in the same run.
+			local abin=$BIN/vpp-snmp-agent aport=16162
+			if [ "$c" = agent-b ]; then abin=${BENCH_AGENT_B:-}; aport=16165; fi
+			if [ ! -x "$abin" ] || [ ! -x "$BIN/vppsim" ]; then
+				say "   $c: skipped, ${abin:-BENCH_AGENT_B} or $BIN/vppsim not built"
 				continue
 			fi
-			d=$DIR/agent
+			d=$DIR/$c
 			mkdir -p "$d"
 			# Counters every second rather than vppsim's 100 ms: a real VPP
 			# writes them from its own cores, vppsim from the 2 we measure on.
@@ -289,14 +294,14 @@ start_configs() { # N
 			local sim=$!
 			wait_for_file "$d/stats.sock" vppsim "$d/vppsim.log"
 			wait_for_file "$d/api.sock" vppsim "$d/vppsim.log"
-			start_snmpd agent "$NSX" 16162 1
-			"$BIN/vpp-snmp-agent" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
+			start_snmpd "$c" "$NSX" $aport 1
+			"$abin" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
 				--stats-socket "$d/stats.sock" --ifindex-file "$d/ifindex.json" >"$d/agent.log" 2>&1 &
 			pids+=($!)
-			sub[agent]=$!
-			procs[agent]="${procs[agent]} $! $sim"
-			pinned[agent]="${pinned[agent]} $!" # not vppsim: VPP has cores of its own
-			minidx[agent]=1000
+			sub[$c]=$!
+			procs[$c]="${procs[$c]} $! $sim"
+			pinned[$c]="${pinned[$c]} $!" # not vppsim: VPP has cores of its own
+			minidx[$c]=1000
 			;;
 		*) die "unknown configuration $c in BENCH_CONFIGS" ;;
 		esac
@@ -312,10 +317,10 @@ start_configs() { # N
 			continue
 		fi
 		rows[$c]=$got
-		if [ "$c" = agent ]; then
+		if [[ $c == agent* ]]; then
 			local ifnum
-			ifnum=$(ip netns exec "$NSX" snmpget -v2c -c public -On -Oqv -t 5 -r 0 "127.0.0.1:${port[agent]}" 1.3.6.1.2.1.2.1.0 2>&1 || true)
-			say "   agent: serves $got rows (vppsim --interfaces $n; ifNumber.0 = $ifnum)"
+			ifnum=$(ip netns exec "$NSX" snmpget -v2c -c public -On -Oqv -t 5 -r 0 "127.0.0.1:${port[$c]}" 1.3.6.1.2.1.2.1.0 2>&1 || true)
+			say "   $c: serves $got rows (vppsim --interfaces $n; ifNumber.0 = $ifnum)"
 		fi
 		walk "$c" "$IFTABLE" "$DIR/warm.$c" >/dev/null
 	done
@@ -342,7 +347,7 @@ bench_n() {
 			for c in $order; do
 				[ -z "${skip[$c]}" ] || continue
 				stop_others "$c"
-				if [ "$c" = agent ]; then sleep 0.3; fi # let a poll that was due run
+				if [[ $c == agent* ]]; then sleep 0.3; fi # let a poll that was due run
 				for tab in $IFTABLE $IFXTABLE; do
 					out=$DIR/$c/walk.$tab.$pin.$run
 					sub0=0
@@ -423,11 +428,12 @@ report() {
 			a = perv[P[p], "agent"]; nat = perv[P[p], "native"]; fl = perv[P[p], "floor"]
 			# Paired: the agent walk of run r against the other walk of run r,
 			# adjacent in time, so slow drifts of the machine cancel out.
-			for (o = 1; o <= 2; o++) {
-				other = (o == 1) ? "native" : "floor"; pl[o] = ""
-				for (r = 1; (P[p], "agent", r) in run; r++)
+			for (o = 1; o <= 3; o++) {
+				num = (o == 3) ? "agent-b" : "agent"
+				other = (o == 1) ? "native" : (o == 2) ? "floor" : "agent"; pl[o] = ""
+				for (r = 1; (P[p], num, r) in run; r++)
 					if ((P[p], other, r) in run)
-						pl[o] = pl[o] " " (run[P[p], "agent", r] / runvb[P[p], "agent", r]) / (run[P[p], other, r] / runvb[P[p], other, r])
+						pl[o] = pl[o] " " (run[P[p], num, r] / runvb[P[p], num, r]) / (run[P[p], other, r] / runvb[P[p], other, r])
 			}
 			printf "   N=%d cpus %s: agent/native %s", N, P[p], (a && nat) ? verdict(a / nat, tn) : "n/a"
 			printf "   agent/floor %s", (a && fl) ? verdict(a / fl, tf) : "n/a"
@@ -435,6 +441,9 @@ report() {
 			if (pl[1] != "" || pl[2] != "")
 				printf "   N=%d cpus %s: median of per-run paired ratios: agent/native %s   agent/floor %s\n", N, P[p],
 					(pl[1] != "") ? sprintf("%.2f", med(pl[1])) : "n/a", (pl[2] != "") ? sprintf("%.2f", med(pl[2])) : "n/a"
+			if ((P[p], "agent-b") in perv && a)
+				printf "   N=%d cpus %s: agent-b/agent %.2f (ratio of medians), %.2f (median of per-run ratios)\n", N, P[p],
+					perv[P[p], "agent-b"] / a, (pl[3] != "") ? med(pl[3]) : 0
 		}
 	}' "$RESULTS"
 }
