@@ -68,7 +68,7 @@ cat <<TXT
 
 == walk it yourself (while this demo runs):
    MIBS= snmpbulkwalk -v2c -c public -On 127.0.0.1:$PORT 1.3.6.1.2.1.31.1.1.1
-   snmpwalk -v2c -c public 127.0.0.1:$PORT IF-MIB::ifTable
+   MIBS= snmpwalk -v2c -c public -On 127.0.0.1:$PORT 1.3.6.1.2.1.2.2    # ifTable
    $BIN/vppsim ctl -s $DIR/cli.sock show interface
    $BIN/vppsim ctl -s $DIR/cli.sock set interface state TenGigabitEthernet3/0/0 down
 TXT
