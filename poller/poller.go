@@ -220,6 +220,7 @@ func (p *Poller) Run(ctx context.Context) error {
 	defer retry.Stop()
 	needFull := true
 	backoff := 100 * time.Millisecond
+	failing := false // a full refresh failed and has not succeeded since
 	for {
 		select {
 		case <-ctx.Done():
@@ -235,9 +236,7 @@ func (p *Poller) Run(ctx context.Context) error {
 				p.cfg.Events = nil // a nil channel blocks: no more events
 				continue
 			}
-			if ev.Resync || !p.applyEvent(ctx, ev) {
-				needFull = true
-			}
+			needFull = !p.applyEvents(ctx, ev) || needFull
 		}
 		if !needFull {
 			continue
@@ -246,14 +245,47 @@ func (p *Poller) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			p.log.WithError(err).WithField("retry_in", backoff).Warn("refreshing interfaces from VPP; serving the previous snapshot")
+			// Once per outage, not once per retry: VPP may be away for long.
+			entry := p.log.WithError(err).WithField("retry_in", backoff)
+			if !failing {
+				entry.Warn("refreshing interfaces from VPP; serving the previous snapshot until it answers")
+			} else {
+				entry.Debug("refreshing interfaces from VPP")
+			}
+			failing = true
 			retry.Reset(backoff)
 			backoff = min(backoff*2, 2*time.Second)
 			continue
 		}
+		if failing {
+			p.log.Info("interfaces refreshed from VPP again")
+			failing = false
+		}
 		needFull = false
 		backoff = 100 * time.Millisecond
 	}
+}
+
+// applyEvents applies ev and every event already queued behind it, in
+// order, so that a burst (say, a thousand sub-interfaces created) costs one
+// full dump, not one each. It returns false when a full dump is needed.
+func (p *Poller) applyEvents(ctx context.Context, ev Event) bool {
+	ok := true
+	for range cap(p.cfg.Events) + 1 {
+		if ev.Resync || !p.applyEvent(ctx, ev) {
+			ok = false
+		}
+		select {
+		case next, open := <-p.cfg.Events:
+			if !open {
+				return ok
+			}
+			ev = next
+		default:
+			return ok
+		}
+	}
+	return ok
 }
 
 // full dumps the interfaces, reads the counters and publishes a new build.
@@ -326,7 +358,9 @@ func (p *Poller) applyEvent(ctx context.Context, ev Event) bool {
 			continue
 		}
 		if in.AdminUp == admin && in.LinkUp == link {
-			return true
+			// Nothing visible changed, but a member may have flapped
+			// within one of VPP's event batches.
+			return !isBondMember(p.ifaces, ev.SwIfIndex)
 		}
 		// Copy on write: the previous slice may still be read by nobody
 		// but us, yet keeping dumps immutable keeps Build's input honest.
@@ -334,7 +368,20 @@ func (p *Poller) applyEvent(ctx context.Context, ev Event) bool {
 		ifaces[i].AdminUp, ifaces[i].LinkUp = admin, link
 		p.ifaces = ifaces
 		p.build(time.Now())
-		return true
+		// A bond's speed and oper status follow its members' activity,
+		// which only a dump of the bond says.
+		return !isBondMember(ifaces, ev.SwIfIndex)
+	}
+	return false
+}
+
+func isBondMember(ifaces []mib.Interface, sw uint32) bool {
+	for i := range ifaces {
+		for _, m := range ifaces[i].BondMembers {
+			if m.SwIfIndex == sw {
+				return true
+			}
+		}
 	}
 	return false
 }
