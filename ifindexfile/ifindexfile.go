@@ -49,28 +49,33 @@ func Load(path string) (*mib.Indexes, error) {
 	if len(b) > maxSize {
 		return nil, fmt.Errorf("%w %s: larger than %d bytes", ErrCorrupt, path, maxSize)
 	}
-	var v file
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrCorrupt, path, err)
-	}
-	if v.Version != version {
-		return nil, fmt.Errorf("%w %s: version %d, this agent reads %d", ErrCorrupt, path, v.Version, version)
-	}
-	m := make(map[string]uint32, len(v.Interfaces))
-	for i, e := range v.Interfaces {
-		if e == nil {
-			return nil, fmt.Errorf("%w %s: interface %d is null", ErrCorrupt, path, i)
-		}
-		if _, dup := m[e.Name]; dup {
-			return nil, fmt.Errorf("%w %s: %q listed twice", ErrCorrupt, path, e.Name)
-		}
-		m[e.Name] = e.IfIndex
-	}
-	x, err := mib.NewIndexes(m)
+	x, err := Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrCorrupt, path, err)
 	}
 	return x, nil
+}
+
+// Parse decodes the content of an ifIndex state file.
+func Parse(b []byte) (*mib.Indexes, error) {
+	var v file
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	if v.Version != version {
+		return nil, fmt.Errorf("version %d, this agent reads %d", v.Version, version)
+	}
+	m := make(map[string]uint32, len(v.Interfaces))
+	for i, e := range v.Interfaces {
+		if e == nil {
+			return nil, fmt.Errorf("interface %d is null", i)
+		}
+		if _, dup := m[e.Name]; dup {
+			return nil, fmt.Errorf("%q listed twice", e.Name)
+		}
+		m[e.Name] = e.IfIndex
+	}
+	return mib.NewIndexes(m)
 }
 
 // Save writes x to path atomically.

@@ -119,3 +119,35 @@ func TestUnreadable(t *testing.T) {
 		t.Fatal("Save into a missing directory succeeded")
 	}
 }
+
+// FuzzParse: any state file content is refused cleanly or yields a map that
+// saves and loads back to the same map.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"version": 1, "interfaces": [{"ifIndex": 1001, "name": "TenGigabitEthernet3/0/0"}]}`))
+	f.Add([]byte(`{"version": 1, "interfaces": [{"ifIndex": 1001, "name": "a"}, {"ifIndex": 1001, "name": "b"}]}`))
+	f.Add([]byte(`{"version": 1, "interfaces": [null]}`))
+	f.Add([]byte(`{"version": 2}`))
+	f.Add([]byte(`{"version": 1, "interfaces": [{"ifIndex": 0, "name": ""}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x, err := Parse(b)
+		if err != nil {
+			return
+		}
+		path := filepath.Join(t.TempDir(), "ifindex.json")
+		if err := Save(path, x); err != nil {
+			t.Fatal(err)
+		}
+		y, err := Load(path)
+		if err != nil {
+			t.Fatalf("a parsed map does not load back: %v", err)
+		}
+		if x.Len() != y.Len() {
+			t.Fatalf("%d names saved, %d loaded", x.Len(), y.Len())
+		}
+		for name, ix := range x.All() {
+			if got, ok := y.Lookup(name); !ok || got != ix {
+				t.Fatalf("%q: saved %d, loaded %d (%v)", name, ix, got, ok)
+			}
+		}
+	})
+}
