@@ -88,8 +88,10 @@ type Poller struct {
 	refreshing  atomic.Bool  // a Fresh is reading counters
 	readFailing bool         // the last counter read failed (log once); p.mu
 	staleTimer  *time.Timer
-	kick        chan struct{} // asks Run for a full rebuild
-	ready       chan struct{} // closed at the first published snapshot
+	kick        chan struct{}     // asks Run for a full rebuild
+	saveq       chan *mib.Indexes // the newest ifIndex map to save (cap 1)
+	saveRetry   time.Duration     // pause after a failed save
+	ready       chan struct{}     // closed at the first published snapshot
 	readyOnce   sync.Once
 }
 
@@ -126,12 +128,14 @@ func New(cfg Config) (*Poller, error) {
 		}
 	}
 	p := &Poller{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		idx:   idx,
-		opt:   cfg.Options,
-		kick:  make(chan struct{}, 1),
-		ready: make(chan struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		idx:       idx,
+		opt:       cfg.Options,
+		kick:      make(chan struct{}, 1),
+		saveq:     make(chan *mib.Indexes, 1),
+		saveRetry: 5 * time.Second,
+		ready:     make(chan struct{}),
 	}
 	p.stale.Store(true)
 	p.staleTimer = time.AfterFunc(time.Hour, func() { p.stale.Store(true) })
@@ -214,6 +218,9 @@ func (p *Poller) Fresh() {
 // Run builds and publishes snapshots until ctx is done: at start, on every
 // event, on Resync and every DetailsInterval. It returns nil when ctx ends.
 func (p *Poller) Run(ctx context.Context) error {
+	saved := make(chan struct{})
+	go func() { defer close(saved); p.saver(ctx) }()
+	defer func() { <-saved }()
 	details := time.NewTicker(p.cfg.DetailsInterval)
 	defer details.Stop()
 	retry := time.NewTimer(0) // the first full build starts at once
@@ -266,6 +273,53 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 }
 
+// saver stores every new ifIndex map, retrying a failed save every few
+// seconds (an ifIndex not on disk would be lost at the next restart), and
+// saves what is pending once more when ctx ends.
+func (p *Poller) saver(ctx context.Context) {
+	if p.cfg.SaveIndexes == nil {
+		return
+	}
+	var pending *mib.Indexes
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			select {
+			case pending = <-p.saveq:
+			default:
+			}
+			if pending != nil {
+				if err := p.cfg.SaveIndexes(pending); err != nil {
+					p.log.WithError(err).Error("saving the ifIndex map at exit; new ifIndexes are lost")
+				}
+			}
+			return
+		case pending = <-p.saveq:
+		case <-retry.C:
+		}
+		if pending == nil {
+			continue
+		}
+		if err := p.cfg.SaveIndexes(pending); err != nil {
+			if !failing {
+				p.log.WithError(err).WithField("retry_every", p.saveRetry).Error("saving the ifIndex map; retrying")
+				failing = true
+			}
+			retry.Reset(p.saveRetry)
+			continue
+		}
+		if failing {
+			p.log.Info("ifIndex map saved")
+			failing = false
+		}
+		pending = nil
+	}
+}
+
 // applyEvents applies ev and every event already queued behind it, in
 // order, so that a burst (say, a thousand sub-interfaces created) costs one
 // full dump, not one each. It returns false when a full dump is needed.
@@ -303,7 +357,14 @@ func (p *Poller) full(ctx context.Context) error {
 	if cerr == nil {
 		p.counters, p.segment = counters, segment
 	} else {
-		p.log.WithError(cerr).Warn("reading counters; building with the previous ones")
+		// The last counters were joined with an older dump by sw_if_index,
+		// which VPP may have handed to other interfaces since: without
+		// counters, Build keeps each row's previous ones by ifIndex.
+		p.counters = nil
+		if !p.readFailing {
+			p.log.WithError(cerr).Warn("reading counters; serving the previous ones")
+			p.readFailing = true
+		}
 	}
 	p.build(time.Now())
 	if cerr == nil {
@@ -426,11 +487,13 @@ func (p *Poller) build(now time.Time) {
 	snap, idx, trans := mib.Build(p.snap, p.ifaces, p.counters, p.idx, now, p.opt)
 	if idx != p.idx {
 		p.idx = idx
-		if p.cfg.SaveIndexes != nil {
-			if err := p.cfg.SaveIndexes(idx); err != nil {
-				p.log.WithError(err).Error("saving the ifIndex map; ifIndexes stay right until the agent restarts")
-			}
+		// Saved by saver, off the lock that requests may wait on; only
+		// the newest map matters.
+		select {
+		case <-p.saveq:
+		default:
 		}
+		p.saveq <- idx
 	}
 	p.publish(snap)
 	for _, t := range trans {

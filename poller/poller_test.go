@@ -72,21 +72,30 @@ func newFake() *fakeVPP {
 }
 
 type harness struct {
-	t       *testing.T
-	vpp     *fakeVPP
-	p       *Poller
-	events  chan Event
-	tree    atomic.Pointer[mib.Snapshot]
-	mu      sync.Mutex
-	trans   []mib.Transition
-	saved   atomic.Int32
-	cancel  context.CancelFunc
-	stopped chan struct{}
+	t         *testing.T
+	vpp       *fakeVPP
+	p         *Poller
+	events    chan Event
+	tree      atomic.Pointer[mib.Snapshot]
+	mu        sync.Mutex
+	trans     []mib.Transition
+	saved     atomic.Int32
+	saveFails atomic.Int32 // fail this many saves first
+	cancel    context.CancelFunc
+	stopped   chan struct{}
 }
 
 func start(t *testing.T, vpp *fakeVPP, maxAge time.Duration) *harness {
 	t.Helper()
+	return startWith(t, vpp, maxAge, nil, 0)
+}
+
+// startWith starts a Poller after adjust (if any) and with the first
+// saveFails saves failing.
+func startWith(t *testing.T, vpp *fakeVPP, maxAge time.Duration, adjust func(*Poller), saveFails int32) *harness {
+	t.Helper()
 	h := &harness{t: t, vpp: vpp, events: make(chan Event, 64), stopped: make(chan struct{})}
+	h.saveFails.Store(saveFails)
 	p, err := New(Config{
 		Interfaces: vpp.Interfaces,
 		Interface:  vpp.Interface,
@@ -98,7 +107,13 @@ func start(t *testing.T, vpp *fakeVPP, maxAge time.Duration) *harness {
 			h.trans = append(h.trans, tr)
 			h.mu.Unlock()
 		},
-		SaveIndexes:     func(*mib.Indexes) error { h.saved.Add(1); return nil },
+		SaveIndexes: func(*mib.Indexes) error {
+			if h.saveFails.Add(-1) >= 0 {
+				return errors.New("disk full")
+			}
+			h.saved.Add(1)
+			return nil
+		},
 		MaxAge:          maxAge,
 		DetailsInterval: time.Hour,
 	})
@@ -106,6 +121,9 @@ func start(t *testing.T, vpp *fakeVPP, maxAge time.Duration) *harness {
 		t.Fatal(err)
 	}
 	h.p = p
+	if adjust != nil {
+		adjust(p)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { defer close(h.stopped); _ = p.Run(ctx) }()
@@ -142,6 +160,7 @@ func TestFirstSnapshot(t *testing.T) {
 	if v := h.get(ifInOctets, 1001); v.Type != agentx.TypeCounter32 || v.Integer != 100 {
 		t.Errorf("ifInOctets.1001 = %+v, want Counter32 100", v)
 	}
+	h.waitFor("the ifIndex map saved", func() bool { return h.saved.Load() >= 1 })
 	if got := h.saved.Load(); got != 1 {
 		t.Errorf("ifIndex map saved %d times, want once (three new names)", got)
 	}
@@ -306,4 +325,12 @@ func TestBondMemberEventDumpsAgain(t *testing.T) {
 	if got := vpp.dumps.Load() - dumps; got != 1 {
 		t.Errorf("%d dumps, want 1", got)
 	}
+}
+
+// TestSaveRetried: a failed save of the ifIndex map is retried until it
+// succeeds, so a new ifIndex is not lost at the next restart.
+func TestSaveRetried(t *testing.T) {
+	vpp := newFake()
+	hh := startWith(t, vpp, time.Second, func(p *Poller) { p.saveRetry = 10 * time.Millisecond }, 2)
+	hh.waitFor("the ifIndex map saved after two failures", func() bool { return hh.saved.Load() == 1 })
 }
