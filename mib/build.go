@@ -67,6 +67,10 @@ const (
 // interface with no counters (index beyond counters) keeps its previous
 // counters, so a short stats read does not fake a reset.
 //
+// now should come from time.Now(): times are measured from the first
+// Build's now (prev nil) on the monotonic clock, so that the agentx master
+// clock, also monotonic, is not moved by a wall-clock step.
+//
 // Interfaces with the same name as an earlier one are ignored.
 func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes, now time.Time, opt Options) (*Snapshot, *Indexes, []Transition) {
 	names := make([]string, len(ifaces))
@@ -89,8 +93,12 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 	sw := newSwIndex(ifaces)
 	st := derive(ifaces, sw, opt)
 
+	if prev == nil {
+		prev = &emptySnapshot
+	}
 	s := &Snapshot{
 		clock:   opt.Clock,
+		epoch:   prev.epoch,
 		ifIndex: make([]uint32, len(order)),
 		rows:    make([]row, len(order)),
 		ctr:     make([]ctrRow, len(order)),
@@ -101,16 +109,16 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 	}
 	s.arena = make([]byte, 0, arenaLen+64)
 
+	if prev == &emptySnapshot {
+		s.epoch = now
+	}
 	lcp := lcpPairs(ifaces)
 	var (
-		nowNS   = now.UnixNano()
+		nowAt   = s.stamp(now)
 		trans   []Transition
 		changed bool // a row was added or removed
 		j       int  // position in prev
 	)
-	if prev == nil {
-		prev = &emptySnapshot
-	}
 	for i, p := range order {
 		in := &ifaces[p]
 		s.ifIndex[i] = ifx[p]
@@ -168,7 +176,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 			pr, pc := &prev.rows[j], &prev.ctr[j]
 			r.lastChange = pr.lastChange
 			if pr.oper != r.oper {
-				r.lastChange = nowNS
+				r.lastChange = nowAt
 				trans = append(trans, Transition{
 					IfIndex: s.ifIndex[i], Name: in.Name, Alias: string(s.str(r.alias)),
 					Admin: r.admin, Oper: r.oper, PrevOper: pr.oper, At: now, TrapEnabled: !r.sub,
@@ -176,11 +184,11 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 			}
 			c.disc = pc.disc
 			if wentBack(&pc.c, &c.c) {
-				c.disc = nowNS
+				c.disc = nowAt
 			}
 			j++
 		case prev != &emptySnapshot:
-			r.lastChange, c.disc = nowNS, nowNS
+			r.lastChange, c.disc = nowAt, nowAt
 			changed = true // added
 		}
 	}
@@ -189,13 +197,13 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 	}
 	s.tableChanged = prev.tableChanged
 	if changed {
-		s.tableChanged = nowNS
+		s.tableChanged = nowAt
 	}
 
 	s.stack = stackRows(ifaces, order, ifx, sw)
 	s.stackChanged = prev.stackChanged
 	if prev != &emptySnapshot && !slices.Equal(prev.stack, s.stack) {
-		s.stackChanged = nowNS
+		s.stackChanged = nowAt
 	}
 	return s, idx, trans
 }
@@ -213,7 +221,7 @@ func (s *Snapshot) WithCounters(counters []Counters, now time.Time) *Snapshot {
 	}
 	n := *s
 	n.ctr = make([]ctrRow, len(s.ctr))
-	nowNS := now.UnixNano()
+	nowAt := s.stamp(now)
 	for i := range s.rows {
 		old := &s.ctr[i]
 		c := &n.ctr[i]
@@ -221,7 +229,7 @@ func (s *Snapshot) WithCounters(counters []Counters, now time.Time) *Snapshot {
 		if sw := s.rows[i].swIfIndex; int(sw) < len(counters) {
 			c.c = served(&counters[sw])
 			if wentBack(&old.c, &c.c) {
-				c.disc = nowNS
+				c.disc = nowAt
 			}
 		}
 	}

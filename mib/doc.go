@@ -14,9 +14,10 @@
 // on the ifIndex column, so they cost O(log rows) and allocate nothing.
 //
 // Times (ifLastChange, ifCounterDiscontinuityTime, ifTableLastChange,
-// ifStackLastChange) are stored as wall-clock instants and converted to the
-// master's sysUpTime with Options.Clock when served, so a restart of snmpd
-// needs no rebuild.
+// ifStackLastChange) are stored as durations since the first Build's now,
+// measured on the monotonic clock, and converted to the master's sysUpTime
+// with Options.Clock when served, so a restart of snmpd needs no rebuild
+// and a wall-clock step (NTP) moves none of them.
 //
 // ifIndex values are persistent per interface name (Indexes, saved by
 // package ifindexfile). A new name first gets 1000 + sw_if_index, the rule of

@@ -1,6 +1,7 @@
 package mib
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -55,7 +56,7 @@ type row struct {
 	swIfIndex  uint32
 	mtu        uint32
 	speedKbps  uint64 // sub-interface: the parent's; bond: sum of active members
-	lastChange int64  // unix nanoseconds of the last oper change; 0: none seen
+	lastChange stamp  // the last oper change; 0: none seen
 	descr      span
 	name       span
 	alias      span
@@ -86,21 +87,44 @@ const (
 // ctrRow is one interface's counters and their discontinuity instant.
 type ctrRow struct {
 	c    [nCounters]uint64
-	disc int64 // unix nanoseconds; 0: none since the agent started
+	disc stamp // 0: none since the agent started
 }
 
 // Snapshot is an immutable IF-MIB view. It implements agentx.Tree; Get and
 // Next do not allocate and are safe for any number of concurrent readers.
 type Snapshot struct {
-	clock   agentx.Clock
+	clock agentx.Clock
+	// epoch is the first Build's now, inherited by every snapshot built
+	// from it: the stamps count from it, and it keeps now's monotonic
+	// reading, so a wall-clock step does not move the times served.
+	epoch   time.Time
 	ifIndex []uint32 // ascending; the search key, apart from rows for locality
 	rows    []row    // parallel to ifIndex
 	ctr     []ctrRow // parallel to ifIndex
 	arena   []byte
 	// stack holds ifStackTable's rows as higher<<32 | lower, ascending.
 	stack        []uint64
-	tableChanged int64 // unix ns of the last row add/remove; 0: none
-	stackChanged int64
+	tableChanged stamp // the last row add/remove; 0: none
+	stackChanged stamp
+}
+
+// stamp is an instant as 1 + nanoseconds since the snapshot's epoch, so
+// that 0 stays "none seen since the agent started" even for an instant
+// at the epoch itself.
+type stamp int64
+
+// stamp returns now as a stamp; instants before the epoch count as it.
+func (s *Snapshot) stamp(now time.Time) stamp {
+	return stamp(min(max(now.Sub(s.epoch), 0), math.MaxInt64-1)) + 1
+}
+
+// instant returns the time of a stamp, with the epoch's monotonic reading;
+// the zero Time for 0.
+func (s *Snapshot) instant(v stamp) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return s.epoch.Add(time.Duration(v - 1))
 }
 
 var _ agentx.Tree = (*Snapshot)(nil)
@@ -144,8 +168,8 @@ func (s *Snapshot) Row(i int) Row {
 		SpeedKbps:            r.speedKbps,
 		Admin:                r.admin,
 		Oper:                 r.oper,
-		LastChange:           instant(r.lastChange),
-		CounterDiscontinuity: instant(s.ctr[i].disc),
+		LastChange:           s.instant(r.lastChange),
+		CounterDiscontinuity: s.instant(s.ctr[i].disc),
 	}
 }
 
@@ -157,24 +181,17 @@ func (s *Snapshot) Find(ifIndex uint32) (int, bool) {
 	return slices.BinarySearch(s.ifIndex, ifIndex)
 }
 
-func instant(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns)
-}
-
 // str returns the arena bytes of sp; callers must not modify them.
 func (s *Snapshot) str(sp span) []byte {
 	return s.arena[sp.off : sp.off+sp.n : sp.off+sp.n]
 }
 
-// ticks converts a stored instant to the master's sysUpTime at serve time,
-// so a restarted master (new Clock base) needs no rebuild.
-func (s *Snapshot) ticks(ns int64) agentx.Value {
+// ticks converts a stamp to the master's sysUpTime at serve time, so a
+// restarted master (new Clock base) needs no rebuild.
+func (s *Snapshot) ticks(at stamp) agentx.Value {
 	v := agentx.Value{Type: agentx.TypeTimeTicks}
-	if ns != 0 && s.clock != nil {
-		v.Integer = uint64(s.clock.Ticks(time.Unix(0, ns)))
+	if at != 0 && s.clock != nil {
+		v.Integer = uint64(s.clock.Ticks(s.instant(at)))
 	}
 	return v
 }
