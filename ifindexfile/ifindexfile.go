@@ -2,6 +2,7 @@ package ifindexfile
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"unicode/utf8"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 )
@@ -24,7 +26,11 @@ var ErrCorrupt = errors.New("corrupt ifIndex state file")
 
 type entry struct {
 	IfIndex uint32 `json:"ifIndex"`
-	Name    string `json:"name"`
+	Name    string `json:"name,omitempty"`
+	// NameHex holds a name that is not valid UTF-8 (Linux allows any byte
+	// in an interface name, and af_packet's VPP names carry it), which
+	// JSON strings cannot hold.
+	NameHex string `json:"nameHex,omitempty"`
 }
 
 type file struct {
@@ -70,10 +76,18 @@ func Parse(b []byte) (*mib.Indexes, error) {
 		if e == nil {
 			return nil, fmt.Errorf("interface %d is null", i)
 		}
-		if _, dup := m[e.Name]; dup {
-			return nil, fmt.Errorf("%q listed twice", e.Name)
+		name := e.Name
+		if e.NameHex != "" {
+			b, err := hex.DecodeString(e.NameHex)
+			if err != nil || e.Name != "" {
+				return nil, fmt.Errorf("interface %d: bad nameHex %q", i, e.NameHex)
+			}
+			name = string(b)
 		}
-		m[e.Name] = e.IfIndex
+		if _, dup := m[name]; dup {
+			return nil, fmt.Errorf("%q listed twice", name)
+		}
+		m[name] = e.IfIndex
 	}
 	return mib.NewIndexes(m)
 }
@@ -88,7 +102,11 @@ func Save(path string, x *mib.Indexes) error {
 			buf.WriteString(",\n")
 		}
 		first = false
-		line, err := json.Marshal(entry{IfIndex: ix, Name: name})
+		e := entry{IfIndex: ix, Name: name}
+		if !utf8.ValidString(name) {
+			e = entry{IfIndex: ix, NameHex: hex.EncodeToString([]byte(name))}
+		}
+		line, err := json.Marshal(e)
 		if err != nil {
 			return fmt.Errorf("encoding ifIndex state: %w", err)
 		}

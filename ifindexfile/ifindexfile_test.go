@@ -151,3 +151,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestNonUTF8Names: names with bytes JSON cannot hold (Linux allows them in
+// interface names, so af_packet's host-<name> has them) survive a save and
+// a load, each with its own ifIndex.
+func TestNonUTF8Names(t *testing.T) {
+	want := map[string]uint32{"host-\xfe": 1001, "host-\xff": 1002, "host-eth0": 1003}
+	x, err := mib.NewIndexes(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ifindex.json")
+	if err := Save(path, x); err != nil {
+		t.Fatal(err)
+	}
+	y, err := Load(path)
+	if err != nil {
+		t.Fatalf("loading names that are not UTF-8: %v", err)
+	}
+	for name, ix := range want {
+		if got, ok := y.Lookup(name); !ok || got != ix {
+			t.Errorf("%q: got %d (%v), want %d", name, got, ok, ix)
+		}
+	}
+}
