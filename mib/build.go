@@ -22,6 +22,11 @@ type Options struct {
 	// Aliases maps a VPP interface name to its description (from vppcfg);
 	// an interface without one uses its VPP tag as ifAlias.
 	Aliases map[string]string
+	// Segment identifies the counters' source, VPP's stats segment: when it
+	// differs from prev's (both non-zero), VPP restarted and every row's
+	// counters restarted with it, so ifCounterDiscontinuityTime is now even
+	// where no counter went backwards. 0 is unknown: prev's stands.
+	Segment uint64
 }
 
 // Transition is an ifOperStatus change seen by Build, for linkUp/linkDown.
@@ -65,7 +70,8 @@ const (
 // that, an interface that appears gets now for both, as net-snmp does: it
 // entered its current state then and its counters started then. An
 // interface with no counters (index beyond counters) keeps its previous
-// counters, so a short stats read does not fake a reset.
+// counters, so a short stats read does not fake a reset. A counter that
+// went backwards, or a new Options.Segment, is a discontinuity.
 //
 // now should come from time.Now(): times are measured from the first
 // Build's now (prev nil) on the monotonic clock, so that the agentx master
@@ -99,6 +105,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 	s := &Snapshot{
 		clock:   opt.Clock,
 		epoch:   prev.epoch,
+		segment: cmp.Or(opt.Segment, prev.segment),
 		ifIndex: make([]uint32, len(order)),
 		rows:    make([]row, len(order)),
 		ctr:     make([]ctrRow, len(order)),
@@ -114,10 +121,12 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 	}
 	lcp := lcpPairs(ifaces)
 	var (
-		nowAt   = s.stamp(now)
-		trans   []Transition
-		changed bool // a row was added or removed
-		j       int  // position in prev
+		nowAt = s.stamp(now)
+		// restarted: VPP's counters all started again, whatever their values
+		restarted = opt.Segment != 0 && prev.segment != 0 && opt.Segment != prev.segment
+		trans     []Transition
+		changed   bool // a row was added or removed
+		j         int  // position in prev
 	)
 	for i, p := range order {
 		in := &ifaces[p]
@@ -183,7 +192,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 				})
 			}
 			c.disc = pc.disc
-			if wentBack(&pc.c, &c.c) {
+			if restarted || wentBack(&pc.c, &c.c) {
 				c.disc = nowAt
 			}
 			j++
@@ -213,8 +222,10 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 // any of whose counters went backwards (VPP restarted, "clear interfaces")
 // gets ifCounterDiscontinuityTime now. Rows without counters keep theirs.
 //
-// The rows map sw_if_index as of the last Build: after VPP restarts, call
-// Build with fresh interface details before trusting new counters.
+// The rows map sw_if_index as of the last Build, and the counters must come
+// from the stats segment of that Build (s keeps its Options.Segment): after
+// VPP restarts, call Build with fresh interface details and the new segment
+// before trusting new counters.
 func (s *Snapshot) WithCounters(counters []Counters, now time.Time) *Snapshot {
 	if s == nil {
 		return nil

@@ -534,7 +534,7 @@ func TestTableAndStackLastChange(t *testing.T) {
 func TestCounterDiscontinuity(t *testing.T) {
 	ifaces := []Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true)}
 	c := []Counters{{RxPackets: 100, RxBytes: 10000}, {TxPackets: 50, TxBytes: 5000}}
-	s1, idx, _ := Build(nil, ifaces, c, nil, t0, Options{Clock: clock})
+	s1, idx, _ := Build(nil, ifaces, c, nil, t0, Options{Clock: clock, Segment: 1})
 	t1 := t0.Add(10 * time.Second)
 	c2 := []Counters{{RxPackets: 200, RxBytes: 20000}, {TxPackets: 3, TxBytes: 300}} // Te1 cleared
 	s2 := s1.WithCounters(c2, t1)
@@ -552,18 +552,57 @@ func TestCounterDiscontinuity(t *testing.T) {
 	if got := num(t, s1, ifXT, colIfHCOutOctets, 1001, c64); got != 5000 {
 		t.Errorf("WithCounters changed its receiver: %d", got)
 	}
-	// a VPP restart seen by Build: all counters back to small values
+	// a VPP restart seen by Build (a new stats segment): every row's
+	// counters restarted, Te1's too although they are above the old ones
 	t2 := t1.Add(time.Minute)
-	s3, _, _ := Build(s2, ifaces, []Counters{{RxPackets: 1}, {TxPackets: 4, TxBytes: 400}}, idx, t2, Options{Clock: clock})
-	if got := num(t, s3, ifXT, colIfCounterDiscontinuityTime, 1000, tt); got != uint64(clock.Ticks(t2)) {
-		t.Errorf("after restart: discontinuity %d", got)
-	}
-	if got := num(t, s3, ifXT, colIfCounterDiscontinuityTime, 1001, tt); got != want {
-		t.Errorf("Te1 grew since the clear: discontinuity %d, want %d", got, want)
+	s3, _, _ := Build(s2, ifaces, []Counters{{RxPackets: 1}, {TxPackets: 4, TxBytes: 400}}, idx, t2, Options{Clock: clock, Segment: 2})
+	for _, x := range []uint32{1000, 1001} {
+		if got := num(t, s3, ifXT, colIfCounterDiscontinuityTime, x, tt); got != uint64(clock.Ticks(t2)) {
+			t.Errorf("%d after restart: discontinuity %d, want %d", x, got, clock.Ticks(t2))
+		}
 	}
 	// a short stats read (no counters for Te1) keeps Te1's counters
 	s4 := s3.WithCounters([]Counters{{RxPackets: 2}}, t2.Add(time.Second))
 	if got := num(t, s4, ifXT, colIfHCOutOctets, 1001, c64); got != 400 {
 		t.Errorf("missing counters: ifHCOutOctets %d, want 400 kept", got)
+	}
+}
+
+// TestSegmentRestart: a new stats segment (VPP restarted) is a counter
+// discontinuity for every row, even where no counter went backwards.
+func TestSegmentRestart(t *testing.T) {
+	ifaces := []Interface{iface(0, "Te0", "dpdk", true)}
+	before := []Counters{{RxPackets: 5, RxBytes: 500}}
+	after := []Counters{{RxPackets: 50, RxBytes: 5000}} // grew past the old value
+	t1 := t0.Add(time.Minute)
+	disc := func(s *Snapshot) uint64 { return num(t, s, ifXT, colIfCounterDiscontinuityTime, 1000, tt) }
+	for _, c := range []struct {
+		name       string
+		seg1, seg2 uint64
+		want       uint64
+	}{
+		{"new segment", 1, 2, uint64(clock.Ticks(t1))},
+		{"same segment", 1, 1, 0},
+		{"first unknown", 0, 2, 0},
+		{"then unknown", 1, 0, 0},
+	} {
+		s1, idx, _ := Build(nil, ifaces, before, nil, t0, Options{Clock: clock, Segment: c.seg1})
+		s2, _, _ := Build(s1, ifaces, after, idx, t1, Options{Clock: clock, Segment: c.seg2})
+		if got := disc(s2); got != c.want {
+			t.Errorf("%s: discontinuity %d, want %d", c.name, got, c.want)
+		}
+	}
+	// WithCounters keeps the segment: Build after it still sees the restart
+	s1, idx, _ := Build(nil, ifaces, before, nil, t0, Options{Clock: clock, Segment: 1})
+	s2 := s1.WithCounters([]Counters{{RxPackets: 6, RxBytes: 600}}, t0.Add(time.Second))
+	s3, _, _ := Build(s2, ifaces, after, idx, t1, Options{Clock: clock, Segment: 2})
+	if got := disc(s3); got != uint64(clock.Ticks(t1)) {
+		t.Errorf("after WithCounters: discontinuity %d, want %d", got, clock.Ticks(t1))
+	}
+	// a snapshot built with an unknown segment keeps the last known one
+	s4, _, _ := Build(s3, ifaces, after, idx, t1.Add(time.Second), Options{Clock: clock})
+	s5, _, _ := Build(s4, ifaces, after, idx, t1.Add(2*time.Second), Options{Clock: clock, Segment: 2})
+	if got := disc(s5); got != uint64(clock.Ticks(t1)) {
+		t.Errorf("same segment after an unknown one: discontinuity %d, want %d", got, clock.Ticks(t1))
 	}
 }

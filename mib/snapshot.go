@@ -98,6 +98,7 @@ type Snapshot struct {
 	// from it: the stamps count from it, and it keeps now's monotonic
 	// reading, so a wall-clock step does not move the times served.
 	epoch   time.Time
+	segment uint64   // Options.Segment of the counters; 0: unknown
 	ifIndex []uint32 // ascending; the search key, apart from rows for locality
 	rows    []row    // parallel to ifIndex
 	ctr     []ctrRow // parallel to ifIndex
