@@ -175,10 +175,9 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 		}
 		c := &s.ctr[i]
 		known := j < len(prev.ifIndex) && prev.ifIndex[j] == s.ifIndex[i]
-		if int(in.SwIfIndex) < len(counters) {
-			c.c = served(&counters[in.SwIfIndex])
-		} else if known {
-			c.c = prev.ctr[j].c
+		read := int(in.SwIfIndex) < len(counters)
+		if read {
+			c.read(&counters[in.SwIfIndex])
 		}
 		switch {
 		case known:
@@ -191,10 +190,10 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 					Admin: r.admin, Oper: r.oper, PrevOper: pr.oper, At: now, TrapEnabled: !r.sub,
 				})
 			}
-			c.disc = pc.disc
-			if restarted || wentBack(&pc.c, &c.c) {
-				c.disc = nowAt
+			if !read {
+				*c = *pc
 			}
+			c.follow(pc, restarted, nowAt)
 			j++
 		case prev != &emptySnapshot:
 			r.lastChange, c.disc = nowAt, nowAt
@@ -219,8 +218,9 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 
 // WithCounters returns a snapshot with s's interfaces and new counters
 // (counters[i] is sw_if_index i's), sharing everything else with s. A row
-// any of whose counters went backwards (VPP restarted, "clear interfaces")
-// gets ifCounterDiscontinuityTime now. Rows without counters keep theirs.
+// any of whose VPP counters went backwards ("clear interfaces") gets
+// ifCounterDiscontinuityTime now; otherwise its derived unicast counters
+// do not go back. Rows without counters keep theirs.
 //
 // The rows map sw_if_index as of the last Build, and the counters must come
 // from the stats segment of that Build (s keeps its Options.Segment): after
@@ -238,32 +238,42 @@ func (s *Snapshot) WithCounters(counters []Counters, now time.Time) *Snapshot {
 		c := &n.ctr[i]
 		*c = *old
 		if sw := s.rows[i].swIfIndex; int(sw) < len(counters) {
-			c.c = served(&counters[sw])
-			if wentBack(&old.c, &c.c) {
-				c.disc = nowAt
-			}
+			c.read(&counters[sw])
+			c.follow(old, false, nowAt)
 		}
 	}
 	return &n
 }
 
-// served derives the IF-MIB counters from VPP's. VPP fills the per-cast
-// counters only where detailed stats are on, so unicast is what is left of
-// the total (never negative) and is the total where they are off.
-func served(v *Counters) [nCounters]uint64 {
-	var c [nCounters]uint64
-	c[cInOctets] = v.RxBytes
-	c[cInMcast] = v.RxMulticastPackets
-	c[cInBcast] = v.RxBroadcastPackets
-	c[cInUcast] = monus(monus(v.RxPackets, v.RxMulticastPackets), v.RxBroadcastPackets)
-	c[cInDiscards] = v.Drops + v.RxNoBuf + v.RxMiss
-	c[cInErrors] = v.RxError
-	c[cOutOctets] = v.TxBytes
-	c[cOutMcast] = v.TxMulticastPackets
-	c[cOutBcast] = v.TxBroadcastPackets
-	c[cOutUcast] = monus(monus(v.TxPackets, v.TxMulticastPackets), v.TxBroadcastPackets)
-	c[cOutErrors] = v.TxError
-	return c
+// read sets c from VPP's counters v. VPP fills the per-cast counters only
+// where detailed stats are on, so unicast is what is left of the total
+// (never negative) and is the total where they are off.
+func (c *ctrRow) read(v *Counters) {
+	c.c = [nCounters]uint64{
+		cInOctets: v.RxBytes, cInPkts: v.RxPackets, cInMcast: v.RxMulticastPackets, cInBcast: v.RxBroadcastPackets,
+		cInDrops: v.Drops, cInNoBuf: v.RxNoBuf, cInMiss: v.RxMiss, cInErrors: v.RxError,
+		cOutOctets: v.TxBytes, cOutPkts: v.TxPackets, cOutMcast: v.TxMulticastPackets, cOutBcast: v.TxBroadcastPackets,
+		cOutErrors: v.TxError,
+	}
+	c.inUcast = monus(monus(v.RxPackets, v.RxMulticastPackets), v.RxBroadcastPackets)
+	c.outUcast = monus(monus(v.TxPackets, v.TxMulticastPackets), v.TxBroadcastPackets)
+}
+
+// follow continues old, the row's previous counters, with c's. A restart
+// (new stats segment) or any of VPP's counters going back ("clear
+// interfaces") is a discontinuity (RFC 2863 ifCounterDiscontinuityTime):
+// c.disc becomes now. Otherwise derived unicast does not go back: govpp
+// copies /if/rx before /if/rx-multicast while VPP counts rx first, so a
+// read can catch a per-cast counter ahead of the total, and a Counter64
+// that drops looks like a wrap to a poller.
+func (c *ctrRow) follow(old *ctrRow, restarted bool, now stamp) {
+	if restarted || wentBack(&old.c, &c.c) {
+		c.disc = now
+		return
+	}
+	c.disc = old.disc
+	c.inUcast = max(c.inUcast, old.inUcast)
+	c.outUcast = max(c.outUcast, old.outUcast)
 }
 
 func monus(a, b uint64) uint64 {
@@ -273,8 +283,8 @@ func monus(a, b uint64) uint64 {
 	return a - b
 }
 
-// wentBack reports whether any served counter decreased: the sign of a VPP
-// restart or "clear interfaces" (RFC 2863 ifCounterDiscontinuityTime).
+// wentBack reports whether any of VPP's counters decreased. Only VPP's own
+// are compared: derived ones can drop between two reads of a running VPP.
 func wentBack(old, cur *[nCounters]uint64) bool {
 	for k := range old {
 		if cur[k] < old[k] {

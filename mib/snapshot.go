@@ -68,16 +68,18 @@ type row struct {
 	connector  bool
 }
 
-// Counter slots of ctrRow, as served (already derived from VPP's).
+// Slots of ctrRow.c: VPP's counters as read, those the IF-MIB serves.
 const (
-	cInOctets = iota
-	cInUcast
+	cInOctets = iota // /if/rx bytes
+	cInPkts          // /if/rx packets
 	cInMcast
 	cInBcast
-	cInDiscards
+	cInDrops
+	cInNoBuf
+	cInMiss
 	cInErrors
 	cOutOctets
-	cOutUcast
+	cOutPkts
 	cOutMcast
 	cOutBcast
 	cOutErrors
@@ -86,8 +88,11 @@ const (
 
 // ctrRow is one interface's counters and their discontinuity instant.
 type ctrRow struct {
-	c    [nCounters]uint64
-	disc stamp // 0: none since the agent started
+	c [nCounters]uint64
+	// inUcast and outUcast are derived from c (see read) and never below
+	// their previous value since the last discontinuity.
+	inUcast, outUcast uint64
+	disc              stamp // 0: none since the agent started
 }
 
 // Snapshot is an immutable IF-MIB view. It implements agentx.Tree; Get and
@@ -369,7 +374,8 @@ func (s *Snapshot) scalar(what object) agentx.Value {
 // cell returns column col of the row at pos of ifEntry or ifXEntry.
 func (s *Snapshot) cell(what object, col uint32, pos int) agentx.Value {
 	r := &s.rows[pos]
-	c := &s.ctr[pos].c
+	ctr := &s.ctr[pos]
+	c := &ctr.c
 	if what == objIfXEntry {
 		switch col {
 		case colIfName:
@@ -385,7 +391,7 @@ func (s *Snapshot) cell(what object, col uint32, pos int) agentx.Value {
 		case colIfHCInOctets:
 			return counter64(c[cInOctets])
 		case colIfHCInUcastPkts:
-			return counter64(c[cInUcast])
+			return counter64(ctr.inUcast)
 		case colIfHCInMulticastPkts:
 			return counter64(c[cInMcast])
 		case colIfHCInBroadcastPkts:
@@ -393,7 +399,7 @@ func (s *Snapshot) cell(what object, col uint32, pos int) agentx.Value {
 		case colIfHCOutOctets:
 			return counter64(c[cOutOctets])
 		case colIfHCOutUcastPkts:
-			return counter64(c[cOutUcast])
+			return counter64(ctr.outUcast)
 		case colIfHCOutMulticastPkts:
 			return counter64(c[cOutMcast])
 		case colIfHCOutBroadcastPkts:
@@ -410,7 +416,7 @@ func (s *Snapshot) cell(what object, col uint32, pos int) agentx.Value {
 		case colIfAlias:
 			return s.octets(r.alias)
 		case colIfCounterDiscontinuityTime:
-			return s.ticks(s.ctr[pos].disc)
+			return s.ticks(ctr.disc)
 		}
 		return agentx.Value{Type: agentx.TypeNoSuchObject}
 	}
@@ -436,11 +442,11 @@ func (s *Snapshot) cell(what object, col uint32, pos int) agentx.Value {
 	case colIfInOctets:
 		return counter32(c[cInOctets])
 	case colIfInUcastPkts:
-		return counter32(c[cInUcast])
+		return counter32(ctr.inUcast)
 	case colIfInNUcastPkts:
 		return counter32(c[cInMcast] + c[cInBcast])
 	case colIfInDiscards:
-		return counter32(c[cInDiscards])
+		return counter32(c[cInDrops] + c[cInNoBuf] + c[cInMiss])
 	case colIfInErrors:
 		return counter32(c[cInErrors])
 	case colIfInUnknownProtos, colIfOutDiscards:
@@ -448,7 +454,7 @@ func (s *Snapshot) cell(what object, col uint32, pos int) agentx.Value {
 	case colIfOutOctets:
 		return counter32(c[cOutOctets])
 	case colIfOutUcastPkts:
-		return counter32(c[cOutUcast])
+		return counter32(ctr.outUcast)
 	case colIfOutNUcastPkts:
 		return counter32(c[cOutMcast] + c[cOutBcast])
 	case colIfOutErrors:
