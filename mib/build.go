@@ -120,6 +120,8 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 		s.epoch = now
 	}
 	lcp := lcpPairs(ifaces)
+	var stacked []bool
+	s.stack, stacked = stackRows(ifaces, order, ifx, sw)
 	var (
 		nowAt = s.stamp(now)
 		// restarted: VPP's counters all started again, whatever their values
@@ -144,7 +146,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 			r.admin = StatusUp
 		}
 		r.oper = st.oper[p]
-		r.sub = in.Sub
+		r.stacked = stacked[i]
 
 		r.descr = s.add(truncate(in.Name, maxDisplayString))
 		r.name = r.descr
@@ -187,7 +189,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 				r.lastChange = nowAt
 				trans = append(trans, Transition{
 					IfIndex: s.ifIndex[i], Name: in.Name, Alias: string(s.str(r.alias)),
-					Admin: r.admin, Oper: r.oper, PrevOper: pr.oper, At: now, TrapEnabled: !r.sub,
+					Admin: r.admin, Oper: r.oper, PrevOper: pr.oper, At: now, TrapEnabled: !r.stacked,
 				})
 			}
 			if !read {
@@ -208,7 +210,6 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 		s.tableChanged = nowAt
 	}
 
-	s.stack = stackRows(ifaces, order, ifx, sw)
 	s.stackChanged = prev.stackChanged
 	if prev != &emptySnapshot && !slices.Equal(prev.stack, s.stack) {
 		s.stackChanged = nowAt
@@ -430,8 +431,8 @@ func lcpPairs(ifaces []Interface) map[uint32]int {
 // stackRows returns ifStackTable as higher<<32|lower keys, ascending: each
 // sub-interface over its parent, each bond over its members, (0, x) for
 // every x with nothing above and (x, 0) for every x with nothing below
-// (RFC 2863 ifStackTable).
-func stackRows(ifaces []Interface, order []int32, ifx []uint32, sw swIndex) []uint64 {
+// (RFC 2863 ifStackTable); and, by row, whether the row has a lower layer.
+func stackRows(ifaces []Interface, order []int32, ifx []uint32, sw swIndex) (keys []uint64, hasLower []bool) {
 	// rowOf maps an iface position to its row, -1 for a dropped duplicate
 	rowOf := make([]int32, len(ifaces))
 	for i := range rowOf {
@@ -440,8 +441,8 @@ func stackRows(ifaces []Interface, order []int32, ifx []uint32, sw swIndex) []ui
 	for i, p := range order {
 		rowOf[p] = int32(i)
 	}
-	keys := make([]uint64, 0, 2*len(order)+8)
-	hasLower := make([]bool, len(order))
+	keys = make([]uint64, 0, 2*len(order)+8)
+	hasLower = make([]bool, len(order))
 	hasHigher := make([]bool, len(order))
 	link := func(hiRow int, q int) {
 		lo := rowOf[q]
@@ -475,7 +476,7 @@ func stackRows(ifaces []Interface, order []int32, ifx []uint32, sw swIndex) []ui
 		}
 	}
 	slices.Sort(keys)
-	return slices.Compact(keys)
+	return slices.Compact(keys), hasLower
 }
 
 // classify returns the IANAifType of an interface and whether it has a

@@ -663,3 +663,36 @@ func TestUnicastNeverBack(t *testing.T) {
 		}
 	}
 }
+
+// TestTrapEnableStacked: ifLinkUpDownTrapEnable defaults to disabled(2) for
+// an interface layered on another in ifStackTable (RFC 2863), a bond over
+// its members as much as a sub-interface over its parent; enabled(1) else.
+func TestTrapEnableStacked(t *testing.T) {
+	m1, m2 := iface(1, "Te0", "dpdk", true), iface(2, "Te1", "dpdk", true)
+	bond := iface(3, "BondEthernet0", "bond", true)
+	bond.BondMembers = []BondMember{{1, true}, {2, true}}
+	bsub := sub(4, 3, "BondEthernet0.10", true)
+	empty := iface(5, "BondEthernet1", "bond", true) // no members: nothing below
+	orphan := sub(6, 99, "Te9.7", true)              // parent unknown: nothing below
+	ifaces := []Interface{m1, m2, bond, bsub, empty, orphan}
+	s1, idx, _ := Build(nil, ifaces, nil, nil, t0, Options{Clock: clock})
+	want := map[uint32]uint64{1001: 1, 1002: 1, 1003: 2, 1004: 2, 1005: 1, 1006: 1}
+	for x, w := range want {
+		if got := num(t, s1, ifXT, colIfLinkUpDownTrapEnable, x, i32); got != w {
+			t.Errorf("%d: ifLinkUpDownTrapEnable %d, want %d", x, got, w)
+		}
+	}
+	// the bond loses link: its transition carries the same default
+	for i := range ifaces {
+		ifaces[i].LinkUp = false
+	}
+	_, _, tr := Build(s1, ifaces, nil, idx, t0.Add(time.Second), Options{Clock: clock})
+	if len(tr) != len(want) {
+		t.Fatalf("transitions %+v, want %d", tr, len(want))
+	}
+	for _, x := range tr {
+		if x.TrapEnabled != (want[x.IfIndex] == 1) {
+			t.Errorf("%d (%s): TrapEnabled %v, want %v", x.IfIndex, x.Name, x.TrapEnabled, want[x.IfIndex] == 1)
+		}
+	}
+}

@@ -64,7 +64,7 @@ type row struct {
 	ifType     uint8
 	admin      Status
 	oper       Status
-	sub        bool // traps off by default (RFC 2863 ifLinkUpDownTrapEnable)
+	stacked    bool // on a lower layer in ifStackTable: traps off (RFC 2863 ifLinkUpDownTrapEnable)
 	connector  bool
 }
 
@@ -405,7 +405,7 @@ func (s *Snapshot) cell(what object, col uint32, pos int) agentx.Value {
 		case colIfHCOutBroadcastPkts:
 			return counter64(c[cOutBcast])
 		case colIfLinkUpDownTrapEnable:
-			return integer(truth(!r.sub))
+			return integer(truth(!r.stacked))
 		case colIfHighSpeed:
 			// RFC 2863: n means n-500,000 .. n+499,999 bit/s, so round.
 			return gauge32((r.speedKbps + 500) / 1000)
