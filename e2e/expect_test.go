@@ -53,7 +53,7 @@ type wantIf struct {
 	oper      int
 	alias     string
 	connector bool
-	sub       bool   // sub-interface: ifLinkUpDownTrapEnable disabled (RFC default)
+	stacked   bool   // has a lower layer in ifStackTable: ifLinkUpDownTrapEnable disabled (RFC default)
 	lastTicks uint64 // ifLastChange
 	discTicks uint64 // ifCounterDiscontinuityTime
 	c         counts
@@ -182,7 +182,7 @@ func ifXEntryValue(w wantIf, col int) (string, string) {
 	case 13:
 		return c64(c.txBcast)
 	case 14:
-		return integer(truth(!w.sub))
+		return integer(truth(!w.stacked))
 	case 15: // Mbit/s, rounded
 		return g32((w.speedKbps + 500) / 1000)
 	case 16: // ifPromiscuousMode

@@ -44,7 +44,7 @@ func persistWant(ix map[string]uint32) []wantIf {
 		{name: port, ifType: typeEthernet, mtu: 9000, speedKbps: 10e6, mac: "3C FD FE 00 30 00", admin: up, oper: up, connector: true},
 		{name: "TenGigabitEthernet3/0/1", ifType: typeEthernet, mtu: 9000, speedKbps: 10e6, mac: "3C FD FE 00 30 01", admin: up, oper: up, connector: true},
 		{name: "loop0", ifType: typeLoopback, mtu: 1500, mac: "DE AD 00 00 00 00", admin: up, oper: up},
-		{name: sub, ifType: typeL2VLAN, mtu: 1500, speedKbps: 10e6, mac: "3C FD FE 00 30 00", admin: up, oper: up, sub: true},
+		{name: sub, ifType: typeL2VLAN, mtu: 1500, speedKbps: 10e6, mac: "3C FD FE 00 30 00", admin: up, oper: up, stacked: true},
 	}
 	for i := range ws {
 		ws[i].ifIndex = ix[ws[i].name]

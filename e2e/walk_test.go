@@ -139,18 +139,19 @@ func walkWant(t *testing.T, sim *vppsim.Sim) []wantIf {
 		{name: "GigabitEthernet4/0/1", ifType: typeEthernet, mtu: 9000, speedKbps: 1e6, mac: "3C FD FE 00 40 01",
 			admin: up, oper: up, connector: true,
 			c: counts{rxPkts: 100 * T, rxBytes: 100 * 100 * T, txPkts: 50 * T, txBytes: 50 * 100 * T}},
-		// a bond's speed is the sum of its active members'
+		// a bond's speed is the sum of its active members'; it sits on
+		// them, so its traps are off by default
 		{name: "BondEthernet0", ifType: typeLAG, mtu: 9000, speedKbps: 2e6, mac: "02 FE 00 00 0B 00",
-			admin: up, oper: up, alias: "LAG to switch",
+			admin: up, oper: up, alias: "LAG to switch", stacked: true,
 			c: counts{rxPkts: 200 * T, rxBytes: 200 * 100 * T, txPkts: 100 * T, txBytes: 100 * 100 * T}},
 		// sub-interfaces: the parent's speed and MAC (VPP reports zeros)
 		{name: "TenGigabitEthernet3/0/0.100", ifType: typeL2VLAN, mtu: 1500, speedKbps: 10e6, mac: "3C FD FE 00 30 00",
-			admin: up, oper: up, alias: "Customer 100", sub: true,
+			admin: up, oper: up, alias: "Customer 100", stacked: true,
 			c: counts{rxPkts: 100 * T, rxBytes: 100 * 300 * T, txPkts: 50 * T, txBytes: 50 * 300 * T}},
 		{name: "TenGigabitEthernet3/0/2.200", ifType: typeL2VLAN, mtu: 9000, speedKbps: 10e6, mac: "3C FD FE 00 30 02",
-			admin: up, oper: lowerLayerDown, sub: true},
+			admin: up, oper: lowerLayerDown, stacked: true},
 		{name: "BondEthernet0.300", ifType: typeL2VLAN, mtu: 9000, speedKbps: 2e6, mac: "02 FE 00 00 0B 00",
-			admin: up, oper: up, sub: true},
+			admin: up, oper: up, stacked: true},
 		// VPP gives loopbacks de:ad:00:00:00:<instance>
 		{name: "loop0", ifType: typeLoopback, mtu: 1500, mac: "DE AD 00 00 00 00", admin: up, oper: up, alias: "Router ID"},
 		{name: "tap1", ifType: typePropVirt, mtu: 9216, mac: "02 FE 00 00 0A 01", admin: up, oper: up,
