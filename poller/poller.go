@@ -484,7 +484,9 @@ func (p *Poller) adminState(ctx context.Context, sw uint32) (up, ok bool) {
 
 // build runs mib.Build on the current inputs and publishes. p.mu is held.
 func (p *Poller) build(now time.Time) {
-	snap, idx, trans := mib.Build(p.snap, p.ifaces, p.counters, p.idx, now, p.opt)
+	opt := p.opt
+	opt.Segment = p.segment // a new segment (VPP restarted) is a discontinuity
+	snap, idx, trans := mib.Build(p.snap, p.ifaces, p.counters, p.idx, now, opt)
 	if idx != p.idx {
 		p.idx = idx
 		// Saved by saver, off the lock that requests may wait on; only
