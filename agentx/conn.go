@@ -245,8 +245,6 @@ func (c *conn) setRegistered() {
 	}
 }
 
-// idle does the periodic work: shutdown, Response timeouts, pings and
-// queued Notifies.
 // yield lets the scheduler see this goroutine move now and then. A loop
 // that only ever blocks in read(2) is never rescheduled, so after 10 ms the
 // runtime's sysmon takes it for a long-running goroutine and polls every
@@ -259,6 +257,8 @@ func (c *conn) yield() {
 	}
 }
 
+// idle does the periodic work: shutdown, Response timeouts, pings and
+// queued Notifies.
 func (c *conn) idle(ctx context.Context) error {
 	c.reads = 0
 	now := time.Now()

@@ -217,7 +217,7 @@ func (s *Session) dial() (transport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to master: %w", err)
 	}
-	return &netTransport{c: c, poll: s.opts.poll}, nil
+	return &netTransport{c: c, poll: s.opts.poll, timeout: s.cfg.Timeout}, nil
 }
 
 // serve runs one connection until it fails or ctx is done. registered says

@@ -61,9 +61,10 @@ func ParseAddr(s string) (network, address string, err error) {
 // netTransport is a transport over a net.Conn: TCP, or unix where the raw
 // path is not available.
 type netTransport struct {
-	c     net.Conn
-	poll  time.Duration
-	armed bool
+	c       net.Conn
+	poll    time.Duration
+	timeout time.Duration // bounds each write: a master that stops reading ends the session
+	armed   bool
 }
 
 func (t *netTransport) read(p []byte) (int, error) {
@@ -85,6 +86,7 @@ func (t *netTransport) read(p []byte) (int, error) {
 }
 
 func (t *netTransport) write(p []byte) error {
+	t.c.SetWriteDeadline(time.Now().Add(t.timeout))
 	_, err := t.c.Write(p)
 	return err
 }

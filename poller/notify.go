@@ -68,7 +68,7 @@ type Notifier struct {
 func NewNotifier(send func(context.Context, []agentx.Varbind) error, rate int, log logrus.FieldLogger) *Notifier {
 	return &Notifier{
 		send: send, log: log, rate: rate,
-		queue:  make(chan []agentx.Varbind, max(rate, 1)),
+		queue:  make(chan []agentx.Varbind, min(max(rate, 1), 1024)),
 		tokens: float64(rate),
 	}
 }

@@ -106,39 +106,44 @@ func TestNotifierOrderAndStorm(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		var warned bool
+		var dropped int64
 		for _, e := range hook.AllEntries() {
 			if e.Level == logrus.WarnLevel && e.Data["dropped"] != nil {
 				warned = true
-				if d := e.Data["dropped"].(int64); d != 990 {
-					t.Errorf("logged %d dropped, want 990", d)
-				}
+				dropped += e.Data["dropped"].(int64)
 			}
 		}
 		mu.Lock()
 		got := len(sent)
 		mu.Unlock()
-		if warned && got == 10 {
+		// The burst is the rate (10); the tokens that refill while the
+		// 1000 calls run (a few ms, more under -race) may let a few more
+		// through.
+		if warned && got >= 10 && got <= 20 && int64(got)+dropped == 1000 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("sent %d (want the first 10), storm warned: %v", got, warned)
+			t.Fatalf("sent %d and %d logged as dropped (want about the first 10 of 1000), storm warned: %v", got, dropped, warned)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	for i, idx := range sent {
-		if idx != uint64(i) {
+		if (i < 10 && idx != uint64(i)) || (i > 0 && idx <= sent[i-1]) {
 			t.Fatalf("notification %d is for ifIndex %d: order lost (%v)", i, idx, sent)
 		}
 	}
 }
 
 func TestNotifierSkipsDisabled(t *testing.T) {
-	called := false
-	n := NewNotifier(func(context.Context, []agentx.Varbind) error { called = true; return nil }, 10, logrus.New())
+	n := NewNotifier(func(context.Context, []agentx.Varbind) error { return nil }, 10, logrus.New())
 	n.Transition(mib.Transition{IfIndex: 1, Oper: mib.StatusDown, PrevOper: mib.StatusUp, TrapEnabled: false})
-	if len(n.queue) != 0 || called {
+	if len(n.queue) != 0 {
 		t.Error("a transition with ifLinkUpDownTrapEnable disabled was queued")
+	}
+	n.Transition(mib.Transition{IfIndex: 1, Oper: mib.StatusDown, PrevOper: mib.StatusUp, TrapEnabled: true})
+	if len(n.queue) != 1 {
+		t.Error("a transition with ifLinkUpDownTrapEnable enabled was not queued")
 	}
 }

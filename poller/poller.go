@@ -61,8 +61,8 @@ type Config struct {
 	MaxAge          time.Duration
 	DetailsInterval time.Duration
 	// RequestTimeout bounds every call to VPP (default 5 s); FreshTimeout
-	// the counter read made on a request's path (default 500 ms, well
-	// inside snmpd's 1 s agentxTimeout).
+	// the counter read made on a request's path (default 500 ms, so that a
+	// stuck stats segment delays one answer, never the session).
 	RequestTimeout time.Duration
 	FreshTimeout   time.Duration
 	Logger         logrus.FieldLogger
@@ -83,10 +83,10 @@ type Poller struct {
 	idx      *mib.Indexes
 	opt      mib.Options
 
-	countersAt  atomic.Int64 // unix nanos of the counters in the published snapshot
-	stale       atomic.Bool  // set by a timer when the counters reach MaxAge
-	refreshing  atomic.Bool  // a Fresh is reading counters
-	readFailing bool         // the last counter read failed (log once); p.mu
+	readAt      time.Time   // when the published counters' read began; p.mu
+	stale       atomic.Bool // set by a timer when the counters reach MaxAge
+	refreshing  atomic.Bool // a Fresh is reading counters
+	readFailing bool        // the last counter read failed (log once); p.mu
 	staleTimer  *time.Timer
 	kick        chan struct{}     // asks Run for a full rebuild
 	saveq       chan *mib.Indexes // the newest ifIndex map to save (cap 1)
@@ -180,14 +180,20 @@ func (p *Poller) Fresh() {
 		return // fresh, or another request is reading them right now
 	}
 	defer p.refreshing.Store(false)
+	select {
+	case <-p.ready:
+	default:
+		return // no snapshot to refresh yet: Run reads the counters with the first
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.FreshTimeout)
 	defer cancel()
+	start := time.Now()
 	counters, segment, err := p.cfg.Counters(ctx)
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.snap == nil {
-		return
+	if start.Before(p.readAt) {
+		return // Run published a newer read meanwhile: never go back
 	}
 	// After a failure, or a new segment, try again shortly rather than at
 	// every request.
@@ -209,9 +215,9 @@ func (p *Poller) Fresh() {
 			p.log.Info("counters readable again")
 			p.readFailing = false
 		}
-		p.counters = counters
-		p.publish(p.snap.WithCounters(counters, now))
+		p.counters, p.readAt = counters, start
 		p.markRead(now)
+		p.publish(p.snap.WithCounters(counters, now))
 	}
 }
 
@@ -350,13 +356,22 @@ func (p *Poller) full(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("dumping interfaces: %w", err)
 	}
+	start := time.Now()
 	counters, segment, cerr := p.cfg.Counters(rctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.ifaces = ifaces
-	if cerr == nil {
-		p.counters, p.segment = counters, segment
-	} else {
+	switch {
+	case cerr == nil && !start.Before(p.readAt):
+		p.counters, p.segment, p.readAt = counters, segment, start
+		p.markRead(time.Now())
+	case cerr == nil:
+		// Fresh published a newer read meanwhile: keep it if it came from
+		// the same segment as this dump, else let rows keep their own.
+		if segment != p.segment {
+			p.counters = nil
+		}
+	default:
 		// The last counters were joined with an older dump by sw_if_index,
 		// which VPP may have handed to other interfaces since: without
 		// counters, Build keeps each row's previous ones by ifIndex.
@@ -367,9 +382,6 @@ func (p *Poller) full(ctx context.Context) error {
 		}
 	}
 	p.build(time.Now())
-	if cerr == nil {
-		p.markRead(time.Now())
-	}
 	return nil
 }
 
@@ -503,10 +515,9 @@ func (p *Poller) build(now time.Time) {
 	}
 }
 
-// markRead records when the served counters were read and arms the timer
-// that marks them stale at MaxAge. p.mu is held.
+// markRead arms the timer that marks counters read at "at" stale when they
+// reach MaxAge (at once if they already have). p.mu is held.
 func (p *Poller) markRead(at time.Time) {
-	p.countersAt.Store(at.UnixNano())
 	age := time.Since(at)
 	if age >= p.cfg.MaxAge {
 		p.stale.Store(true)

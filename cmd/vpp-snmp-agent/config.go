@@ -62,6 +62,10 @@ Examples:
 Flags:
 `
 
+// maxTrapRate bounds --trap-rate: far above any link-state storm worth
+// reporting, and what the notification queue is sized from.
+const maxTrapRate = 10000
+
 // errHelp is returned when --help was asked for: usage goes to stdout, exit 0.
 var errHelp = errors.New("help requested")
 
@@ -123,8 +127,8 @@ func (c config) validate() error {
 	if c.Priority == 0 || c.Priority > 255 {
 		return fmt.Errorf("--priority %d: want 1..255", c.Priority)
 	}
-	if c.TrapRate < 0 {
-		return fmt.Errorf("--trap-rate %d: must not be negative", c.TrapRate)
+	if c.TrapRate < 0 || c.TrapRate > maxTrapRate {
+		return fmt.Errorf("--trap-rate %d: want 0..%d", c.TrapRate, maxTrapRate)
 	}
 	if c.APISocket == "" || c.StatsSocket == "" {
 		return errors.New("--api-socket and --stats-socket must not be empty")

@@ -39,7 +39,8 @@ var subagentID = agentx.OID{1, 3, 6, 1, 2, 1, 31}
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // run is main without the exit, for tests: 0 on a clean stop, 2 on a bad
-// configuration, 1 on a failure after start.
+// configuration. Once started the agent does not give up: it retries VPP
+// and snmpd until stopped.
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseConfig(args, stdout)
 	if errors.Is(err, errHelp) {
@@ -53,6 +54,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "vpp-snmp-agent %s\n", version)
 		return 0
 	}
+	// Take SIGHUP before anything else: a reload during start-up must not
+	// kill the process (its default action).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	a, err := setup(cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpp-snmp-agent: %s\n", oneLine(err))
@@ -60,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	a.serve(ctx)
+	a.serve(ctx, hup)
 	return 0
 }
 
@@ -162,7 +168,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 }
 
 // serve runs every part until ctx is done, then closes the AgentX session.
-func (a *agent) serve(ctx context.Context) {
+func (a *agent) serve(ctx context.Context, hup <-chan os.Signal) {
 	a.log.WithFields(logrus.Fields{
 		"version": version, "agentx": a.cfg.AgentXAddr, "api": a.cfg.APISocket, "stats": a.cfg.StatsSocket,
 	}).Info("vpp-snmp-agent starting")
@@ -173,7 +179,7 @@ func (a *agent) serve(ctx context.Context) {
 	start(func() { a.forwardEvents(ctx) })
 	start(func() { _ = a.poller.Run(ctx) })
 	start(func() { a.notifier.Run(ctx) })
-	start(func() { a.reloadOnHUP(ctx) })
+	start(func() { a.reloadOnHUP(ctx, hup) })
 
 	// Register once the first snapshot is there (or VPP is late), so that a
 	// walk right after start sees VPP's interfaces rather than none.
@@ -221,10 +227,7 @@ func (a *agent) forwardEvents(ctx context.Context) {
 
 // reloadOnHUP reloads the vppcfg YAML on SIGHUP; a bad file is logged and
 // the previous descriptions stay.
-func (a *agent) reloadOnHUP(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func (a *agent) reloadOnHUP(ctx context.Context, hup <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():
