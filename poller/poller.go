@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -326,28 +327,6 @@ func (p *Poller) saver(ctx context.Context) {
 	}
 }
 
-// applyEvents applies ev and every event already queued behind it, in
-// order, so that a burst (say, a thousand sub-interfaces created) costs one
-// full dump, not one each. It returns false when a full dump is needed.
-func (p *Poller) applyEvents(ctx context.Context, ev Event) bool {
-	ok := true
-	for range cap(p.cfg.Events) + 1 {
-		if ev.Resync || !p.applyEvent(ctx, ev) {
-			ok = false
-		}
-		select {
-		case next, open := <-p.cfg.Events:
-			if !open {
-				return ok
-			}
-			ev = next
-		default:
-			return ok
-		}
-	}
-	return ok
-}
-
 // full dumps the interfaces, reads the counters and publishes a new build.
 func (p *Poller) full(ctx context.Context) error {
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
@@ -385,92 +364,120 @@ func (p *Poller) full(ctx context.Context) error {
 	return nil
 }
 
-// applyEvent applies one interface event to the last dump and publishes
-// the result, so that each transition of a flapping link is seen in order.
-// It returns false when the event needs a full dump (an interface created
-// or deleted, or not known yet).
+// applyEvents applies ev and every event already queued behind it, in
+// order, to the last dump, and publishes one build for the lot: a burst
+// (vppcfg setting a thousand sub-interfaces down) costs one build, not one
+// each. An interface seen again in the burst gets a build of its own first,
+// so a flapping link keeps every transition. It returns false when a full
+// dump is needed: an interface created, deleted or not known yet, a bond
+// member's change (a bond's speed and status follow its members' activity,
+// which only a dump of the bond says), or a Resync.
+func (p *Poller) applyEvents(ctx context.Context, ev Event) bool {
+	select {
+	case <-p.ready:
+	default:
+		return false // nothing built yet
+	}
+	// Only this goroutine writes p.ifaces, so it reads them without p.mu.
+	pos := make(map[uint32]int, len(p.ifaces))
+	members := make(map[uint32]bool)
+	for i := range p.ifaces {
+		pos[p.ifaces[i].SwIfIndex] = i
+		for _, m := range p.ifaces[i].BondMembers {
+			members[m.SwIfIndex] = true
+		}
+	}
+	var work []mib.Interface // p.ifaces with this batch's changes
+	touched := make(map[uint32]bool)
+	flush := func() {
+		if work == nil {
+			return
+		}
+		p.mu.Lock()
+		p.ifaces = work
+		p.build(time.Now())
+		p.mu.Unlock()
+		work = nil
+		clear(touched)
+	}
+	ok := true
+	for n := 0; ; n++ {
+		i, known := pos[ev.SwIfIndex]
+		switch {
+		case ev.Resync || ev.Deleted || !known:
+			ok = false
+		default:
+			cur := p.ifaces
+			if work != nil {
+				cur = work
+			}
+			admin, link, sure := p.resolve(ctx, cur[i], ev)
+			if !sure {
+				ok = false
+				break
+			}
+			if members[ev.SwIfIndex] {
+				ok = false // even with nothing visible changed: it may have flapped
+			}
+			if cur[i].AdminUp == admin && cur[i].LinkUp == link {
+				break
+			}
+			if touched[ev.SwIfIndex] {
+				flush()
+			}
+			if work == nil {
+				// Copy on write: published dumps stay as they were built.
+				work = slices.Clone(p.ifaces)
+			}
+			work[i].AdminUp, work[i].LinkUp = admin, link
+			touched[ev.SwIfIndex] = true
+		}
+		if n >= cap(p.cfg.Events) {
+			break
+		}
+		next, more := p.nextEvent()
+		if !more {
+			break
+		}
+		ev = next
+	}
+	flush()
+	return ok
+}
+
+// nextEvent returns an event already queued, without waiting.
+func (p *Poller) nextEvent() (Event, bool) {
+	select {
+	case ev, open := <-p.cfg.Events:
+		return ev, open
+	default:
+		return Event{}, false
+	}
+}
+
+// resolve returns the admin and link state of in after ev. sure is false
+// when VPP could not be asked (the caller then dumps everything).
 //
 // The flags name only up events (see Event), so what they leave out did
 // not change, except that neither flag means something went down: on a
 // sub-interface its admin state (it gets no link events); on an interface
 // already admin down its link; on one whose link was down its admin state;
-// on one that was up, either, and only VPP can say which: it is asked,
-// while oper down is applied at once, so a flap keeps every transition.
-func (p *Poller) applyEvent(ctx context.Context, ev Event) bool {
-	if ev.Deleted {
-		return false
-	}
-	p.mu.Lock()
-	in, ok := p.ifaceAt(ev.SwIfIndex)
-	p.mu.Unlock()
-	if !ok {
-		return false
-	}
-	admin, link := in.AdminUp, in.LinkUp
+// on one that was up, either, and only VPP can say which: it is asked for
+// that interface. Every step is applied, so a flap keeps every transition.
+func (p *Poller) resolve(ctx context.Context, in mib.Interface, ev Event) (admin, link, sure bool) {
+	admin, link = in.AdminUp, in.LinkUp
 	switch {
 	case ev.AdminUp || ev.LinkUp:
-		admin = admin || ev.AdminUp
-		link = link || ev.LinkUp
+		return admin || ev.AdminUp, link || ev.LinkUp, true
 	case in.Sub:
-		admin = false
+		return false, link, true
 	case !in.AdminUp:
-		link = false
+		return admin, false, true
 	case !in.LinkUp:
-		admin = false
-	default: // admin down or carrier lost
-		link = false
-		if admin, ok = p.adminState(ctx, ev.SwIfIndex); !ok {
-			return false
-		}
+		return false, link, true
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := range p.ifaces {
-		in := &p.ifaces[i]
-		if in.SwIfIndex != ev.SwIfIndex {
-			continue
-		}
-		if in.AdminUp == admin && in.LinkUp == link {
-			// Nothing visible changed, but a member may have flapped
-			// within one of VPP's event batches.
-			return !isBondMember(p.ifaces, ev.SwIfIndex)
-		}
-		// Copy on write: the previous slice may still be read by nobody
-		// but us, yet keeping dumps immutable keeps Build's input honest.
-		ifaces := append([]mib.Interface(nil), p.ifaces...)
-		ifaces[i].AdminUp, ifaces[i].LinkUp = admin, link
-		p.ifaces = ifaces
-		p.build(time.Now())
-		// A bond's speed and oper status follow its members' activity,
-		// which only a dump of the bond says.
-		return !isBondMember(ifaces, ev.SwIfIndex)
-	}
-	return false
-}
-
-func isBondMember(ifaces []mib.Interface, sw uint32) bool {
-	for i := range ifaces {
-		for _, m := range ifaces[i].BondMembers {
-			if m.SwIfIndex == sw {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// ifaceAt returns the last dump's interface with sw_if_index sw. p.mu is
-// held.
-func (p *Poller) ifaceAt(sw uint32) (mib.Interface, bool) {
-	if p.snap == nil {
-		return mib.Interface{}, false
-	}
-	for _, in := range p.ifaces {
-		if in.SwIfIndex == sw {
-			return in, true
-		}
-	}
-	return mib.Interface{}, false
+	admin, sure = p.adminState(ctx, ev.SwIfIndex) // admin down or carrier lost
+	return admin, false, sure
 }
 
 // adminState asks VPP for the admin state of sw_if_index sw; ok is false

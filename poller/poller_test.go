@@ -80,6 +80,7 @@ type harness struct {
 	mu        sync.Mutex
 	trans     []mib.Transition
 	saved     atomic.Int32
+	published atomic.Int32
 	saveFails atomic.Int32 // fail this many saves first
 	cancel    context.CancelFunc
 	stopped   chan struct{}
@@ -101,7 +102,10 @@ func startWith(t *testing.T, vpp *fakeVPP, maxAge time.Duration, adjust func(*Po
 		Interface:  vpp.Interface,
 		Counters:   vpp.Counters,
 		Events:     h.events,
-		Publish:    func(tr agentx.Tree) { h.tree.Store(tr.(*mib.Snapshot)) },
+		Publish: func(tr agentx.Tree) {
+			h.tree.Store(tr.(*mib.Snapshot))
+			h.published.Add(1)
+		},
 		Notify: func(tr mib.Transition) {
 			h.mu.Lock()
 			h.trans = append(h.trans, tr)
@@ -333,4 +337,35 @@ func TestSaveRetried(t *testing.T) {
 	vpp := newFake()
 	hh := startWith(t, vpp, time.Second, func(p *Poller) { p.saveRetry = 10 * time.Millisecond }, 2)
 	hh.waitFor("the ifIndex map saved after two failures", func() bool { return hh.saved.Load() == 1 })
+}
+
+// TestBurstIsOneBuild: events queued together on different interfaces are
+// applied with one build; the same interface twice in a burst gets a build
+// per change, so its transitions stay distinct.
+func TestBurstIsOneBuild(t *testing.T) {
+	vpp := newFake()
+	for sw := uint32(3); sw < 50; sw++ {
+		vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: "loop" + itoa(sw), DevType: "Loopback"})
+		vpp.counters = append(vpp.counters, mib.Counters{})
+	}
+	h := startWith(t, vpp, time.Hour, nil, 0)
+	h.p.mu.Lock() // hold the poller until the whole burst is queued
+	before := h.published.Load()
+	for sw := uint32(3); sw < 50; sw++ {
+		h.events <- Event{SwIfIndex: sw, AdminUp: true, LinkUp: true}
+	}
+	h.p.mu.Unlock()
+	h.waitFor("47 loopbacks up", func() bool {
+		up := 0
+		for sw := uint32(3); sw < 50; sw++ {
+			if h.get(ifOperStatus, 1000+sw).Integer == 1 {
+				up++
+			}
+		}
+		return up == 47
+	})
+	// The first event may be taken alone, before the rest is queued.
+	if got := h.published.Load() - before; got > 2 {
+		t.Errorf("%d builds for a burst of 47 events, want 1 (or 2)", got)
+	}
 }
