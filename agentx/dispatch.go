@@ -179,21 +179,29 @@ func (d *dispatcher) getNext(r *reader, w *writer) (ErrorStatus, uint16) {
 // next writes the answer of one GetNext range and reports whether it was
 // endOfMibView.
 func (d *dispatcher) next(t Tree, w *writer, start, end OID, include bool) (eom bool) {
-	name, v, ok := t.Next(d.name, start, include)
-	if ok {
-		// A Tree that returns a name before the start would make the
-		// master loop; one at or past the end belongs to someone else.
-		c := name.Compare(start)
-		if c < 0 || (c == 0 && !include) || (len(end) > 0 && name.Compare(end) >= 0) {
-			ok = false
-		}
-	}
+	name, v, ok := d.lookup(t, start, end, include)
 	if !ok {
 		w.varbind(start, Value{Type: TypeEndOfMIBView})
 		return true
 	}
 	w.varbind(name, v)
 	return false
+}
+
+// lookup returns the tree's next name in the range [start, end) (start
+// only when include), into d.name.
+func (d *dispatcher) lookup(t Tree, start, end OID, include bool) (OID, Value, bool) {
+	name, v, ok := t.Next(d.name, start, include)
+	if !ok {
+		return nil, Value{}, false
+	}
+	// A Tree that returns a name before the start would make the master
+	// loop; one at or past the end belongs to someone else.
+	c := name.Compare(start)
+	if c < 0 || (c == 0 && !include) || (len(end) > 0 && name.Compare(end) >= 0) {
+		return nil, Value{}, false
+	}
+	return name, v, true
 }
 
 // getBulk answers a GetBulk as GetNexts: the non-repeaters once, then the
@@ -237,13 +245,7 @@ func (d *dispatcher) getBulk(r *reader, w *writer) (ErrorStatus, uint16) {
 				w.varbind(rp.cur, Value{Type: TypeEndOfMIBView})
 				continue
 			}
-			name, v, ok := t.Next(d.name, rp.cur, rp.include)
-			if ok {
-				c := name.Compare(rp.cur)
-				if c < 0 || (c == 0 && !rp.include) || (len(rp.end) > 0 && name.Compare(rp.end) >= 0) {
-					ok = false
-				}
-			}
+			name, v, ok := d.lookup(t, rp.cur, rp.end, rp.include)
 			if !ok {
 				rp.done = true
 				w.varbind(rp.cur, Value{Type: TypeEndOfMIBView})
