@@ -150,7 +150,7 @@ func (c *conn) frames() error {
 		}
 		p := c.rbuf[c.rs : c.rs+total]
 		c.rs += total
-		if err := c.handle(p); err != nil {
+		if err := c.handle(h, p); err != nil {
 			return err
 		}
 	}
@@ -165,8 +165,8 @@ func (c *conn) frames() error {
 
 // handle answers one framed PDU. The request path (Get, GetNext) does one
 // dispatch and one write, with no allocation, lock or log.
-func (c *conn) handle(p []byte) error {
-	switch pduType(p[1]) {
+func (c *conn) handle(h header, p []byte) error {
+	switch h.typ {
 	case pduResponse:
 		return c.onResponse(p)
 	case pduClose:
@@ -176,7 +176,7 @@ func (c *conn) handle(p []byte) error {
 		}
 		return fmt.Errorf("%w (reason %v)", errMasterClosed, reason)
 	}
-	resp, ok := c.d.answer(p, c.out[:0])
+	resp, ok := c.d.answerFramed(h, p, c.out[:0])
 	c.out = resp[:0]
 	if !ok {
 		return nil

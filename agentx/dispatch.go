@@ -70,7 +70,12 @@ func (d *dispatcher) load() Tree {
 // Response (CleanupSet, or a Response, which the session handles). The
 // Response echoes the IDs of the request and uses its byte order.
 func (d *dispatcher) answer(req []byte, out []byte) (resp []byte, ok bool) {
-	h := parseHeader(req)
+	return d.answerFramed(parseHeader(req), req, out)
+}
+
+// answerFramed is answer for a request whose header h the caller has
+// already parsed (the connection does, to frame it).
+func (d *dispatcher) answerFramed(h header, req []byte, out []byte) (resp []byte, ok bool) {
 	if h.typ == pduCleanupSet || h.typ == pduResponse {
 		// RFC 2741 7.2.4.4: a CleanupSet is not answered.
 		return out, false
