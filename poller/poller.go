@@ -234,7 +234,8 @@ func (p *Poller) Run(ctx context.Context) error {
 	defer retry.Stop()
 	needFull := true
 	backoff := 100 * time.Millisecond
-	failing := false // a full refresh failed and has not succeeded since
+	var failingSince time.Time // first failure of the current streak
+	warned := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -259,22 +260,27 @@ func (p *Poller) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			// Once per outage, not once per retry: VPP may be away for long.
+			// Once per outage, not once per retry (VPP may be away for
+			// long), and not for the moments VPP takes to answer at start.
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
 			entry := p.log.WithError(err).WithField("retry_in", backoff)
-			if !failing {
-				entry.Warn("refreshing interfaces from VPP; serving the previous snapshot until it answers")
+			if !warned && time.Since(failingSince) >= 3*time.Second {
+				entry.WithField("since", failingSince.Format(time.RFC3339)).
+					Warn("refreshing interfaces from VPP; serving the previous snapshot until it answers")
+				warned = true
 			} else {
 				entry.Debug("refreshing interfaces from VPP")
 			}
-			failing = true
 			retry.Reset(backoff)
 			backoff = min(backoff*2, 2*time.Second)
 			continue
 		}
-		if failing {
+		if warned {
 			p.log.Info("interfaces refreshed from VPP again")
-			failing = false
 		}
+		failingSince, warned = time.Time{}, false
 		needFull = false
 		backoff = 100 * time.Millisecond
 	}
