@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,7 +37,16 @@ var version = "dev"
 // subagentID identifies us in the AgentX Open: the IF-MIB module we serve.
 var subagentID = agentx.OID{1, 3, 6, 1, 2, 1, 31}
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// The live heap is small and steady (the snapshot, the last dump) while
+	// every dump and counter read makes garbage the size of it: collect
+	// sooner than Go's default. Measured at 100,000 interfaces: 297 MB of
+	// anonymous memory at GOGC=100, 177 MB at 25, the same CPU for a walk.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(25)
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 // run is main without the exit, for tests: 0 on a clean stop, 2 on a bad
 // configuration. Once started the agent does not give up: it retries VPP
