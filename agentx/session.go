@@ -175,6 +175,7 @@ func (s *Session) Connected() bool { return s.cur.Load() != nil }
 func (s *Session) Run(ctx context.Context) error {
 	backoff := s.cfg.BackoffMin
 	failures := 0
+	wasUp := false // the last session registered: its end is news
 	for {
 		t, err := s.dial()
 		if err == nil {
@@ -185,7 +186,7 @@ func (s *Session) Run(ctx context.Context) error {
 				return nil
 			}
 			if registered {
-				backoff, failures = s.cfg.BackoffMin, 0
+				backoff, failures, wasUp = s.cfg.BackoffMin, 0, true
 			}
 		}
 		if ctx.Err() != nil {
@@ -193,11 +194,15 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		failures++
 		entry := s.log.WithError(err).WithField("retry_in", backoff)
-		if failures == 1 {
+		switch {
+		case failures == 1 && wasUp:
 			entry.Warn("AgentX session ended; reconnecting")
-		} else {
+		case failures == 1:
+			entry.Warn("AgentX master not reachable; retrying")
+		default:
 			entry.Debug("AgentX connection attempt failed")
 		}
+		wasUp = false
 		timer := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
