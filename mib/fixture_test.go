@@ -10,13 +10,11 @@ import (
 	"time"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppfixture"
 )
 
 // The real VPP 26.06 capture (see testdata/README.md).
-const (
-	detailsFile  = "testdata/sw_interface_details.json"
-	countersFile = "testdata/interface_counters.json"
-)
+const detailsFile = "testdata/sw_interface_details.json"
 
 // loadDetails parses govpp's SwInterfaceDetails as captured into the
 // Interfaces vppapi would produce.
@@ -68,48 +66,11 @@ func loadDetails(t testing.TB) []Interface {
 	return out
 }
 
-// loadCounters parses govpp's InterfaceStats as captured into Counters
-// indexed by sw_if_index.
+// loadCounters is the capture's counters, indexed by sw_if_index.
 func loadCounters(t testing.TB) []Counters {
 	t.Helper()
-	b, err := os.ReadFile(countersFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type pb struct{ Packets, Bytes uint64 }
-	var raw struct {
-		InterfaceStats struct {
-			Interfaces []struct {
-				InterfaceIndex                      uint32
-				Rx, Tx                              pb
-				RxErrors, TxErrors                  uint64
-				RxUnicast, RxMulticast, RxBroadcast pb
-				TxUnicast, TxMulticast, TxBroadcast pb
-				Drops, Punts, RxNoBuf, RxMiss       uint64
-			}
-		}
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		t.Fatalf("parsing %s: %v", countersFile, err)
-	}
-	var out []Counters
-	for _, r := range raw.InterfaceStats.Interfaces {
-		for int(r.InterfaceIndex) >= len(out) {
-			out = append(out, Counters{})
-		}
-		out[r.InterfaceIndex] = Counters{
-			RxPackets: r.Rx.Packets, RxBytes: r.Rx.Bytes, TxPackets: r.Tx.Packets, TxBytes: r.Tx.Bytes,
-			RxUnicastPackets: r.RxUnicast.Packets, RxUnicastBytes: r.RxUnicast.Bytes,
-			RxMulticastPackets: r.RxMulticast.Packets, RxMulticastBytes: r.RxMulticast.Bytes,
-			RxBroadcastPackets: r.RxBroadcast.Packets, RxBroadcastBytes: r.RxBroadcast.Bytes,
-			TxUnicastPackets: r.TxUnicast.Packets, TxUnicastBytes: r.TxUnicast.Bytes,
-			TxMulticastPackets: r.TxMulticast.Packets, TxMulticastBytes: r.TxMulticast.Bytes,
-			TxBroadcastPackets: r.TxBroadcast.Packets, TxBroadcastBytes: r.TxBroadcast.Bytes,
-			Drops: r.Drops, Punts: r.Punts, RxNoBuf: r.RxNoBuf, RxMiss: r.RxMiss,
-			RxError: r.RxErrors, TxError: r.TxErrors,
-		}
-	}
-	return out
+	_, cs := vppfixture.Counters[Counters](t)
+	return cs
 }
 
 // fakeClock is a master whose sysUpTime started at start.

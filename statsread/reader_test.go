@@ -3,65 +3,18 @@ package statsread
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppfixture"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppsim/statseg"
 	"go.fd.io/govpp/adapter/statsclient"
 	"go.fd.io/govpp/api"
 	"go.fd.io/govpp/core"
 )
-
-// fixtureCounters is interface_counters.json: what govpp's own
-// GetInterfaceStats read from the real VPP right before the segment copy.
-func fixtureCounters(t *testing.T) ([]string, []mib.Counters) {
-	t.Helper()
-	b, err := os.ReadFile("testdata/interface_counters.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	type pb struct{ Packets, Bytes uint64 }
-	var doc struct {
-		InterfaceStats struct {
-			Interfaces []struct {
-				InterfaceIndex                      uint32
-				InterfaceName                       string
-				Rx, Tx                              pb
-				RxErrors, TxErrors                  uint64
-				RxUnicast, RxMulticast, RxBroadcast pb
-				TxUnicast, TxMulticast, TxBroadcast pb
-				Drops, Punts, RxNoBuf, RxMiss       uint64
-			}
-		}
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	var cs []mib.Counters
-	for i, x := range doc.InterfaceStats.Interfaces {
-		if x.InterfaceIndex != uint32(i) {
-			t.Fatalf("fixture entry %d has index %d", i, x.InterfaceIndex)
-		}
-		names = append(names, x.InterfaceName)
-		cs = append(cs, mib.Counters{
-			RxPackets: x.Rx.Packets, RxBytes: x.Rx.Bytes, TxPackets: x.Tx.Packets, TxBytes: x.Tx.Bytes,
-			RxUnicastPackets: x.RxUnicast.Packets, RxUnicastBytes: x.RxUnicast.Bytes,
-			RxMulticastPackets: x.RxMulticast.Packets, RxMulticastBytes: x.RxMulticast.Bytes,
-			RxBroadcastPackets: x.RxBroadcast.Packets, RxBroadcastBytes: x.RxBroadcast.Bytes,
-			TxUnicastPackets: x.TxUnicast.Packets, TxUnicastBytes: x.TxUnicast.Bytes,
-			TxMulticastPackets: x.TxMulticast.Packets, TxMulticastBytes: x.TxMulticast.Bytes,
-			TxBroadcastPackets: x.TxBroadcast.Packets, TxBroadcastBytes: x.TxBroadcast.Bytes,
-			Drops: x.Drops, Punts: x.Punts, RxNoBuf: x.RxNoBuf, RxMiss: x.RxMiss,
-			RxError: x.RxErrors, TxError: x.TxErrors,
-		})
-	}
-	return names, cs
-}
 
 // TestReadFixture reads the real VPP 26.06 segment (served byte for byte
 // by statseg.FromImage) and gets exactly what govpp's GetInterfaceStats got
@@ -78,7 +31,7 @@ func TestReadFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, want := fixtureCounters(t)
+	names, want := vppfixture.Counters[mib.Counters](t)
 	if len(want) != 11 {
 		t.Fatalf("fixture has %d interfaces, want 11", len(want))
 	}
