@@ -254,3 +254,12 @@ func (p *parsed) names(t testing.TB, e pEntry) []string {
 	}
 	return out
 }
+
+// numbered is n interface names, format (one %d) filled with 0..n-1.
+func numbered(format string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf(format, i)
+	}
+	return out
+}

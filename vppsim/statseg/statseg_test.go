@@ -2,7 +2,6 @@ package statseg
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -373,13 +372,7 @@ func TestGrowthSeenByFreshAndLongLivedConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	names := func(n int) []string {
-		out := make([]string, n)
-		for i := range out {
-			out[i] = fmt.Sprintf("loop%d", i)
-		}
-		return out
-	}
+	names := func(n int) []string { return numbered("loop%d", n) }
 	if err := s.SetInterfaces(names(11)); err != nil {
 		t.Fatal(err)
 	}
@@ -477,11 +470,7 @@ func TestFixedSizeIsNeverExceeded(t *testing.T) {
 	defer s.Close()
 	fits := 0
 	for n := 256; ; n *= 2 {
-		names := make([]string, n)
-		for i := range names {
-			names[i] = fmt.Sprintf("GigabitEthernet0/%d/0", i)
-		}
-		err := s.SetInterfaces(names)
+		err := s.SetInterfaces(numbered("GigabitEthernet0/%d/0", n))
 		if errors.Is(err, ErrNoSpace) {
 			break
 		}

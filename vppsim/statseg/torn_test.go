@@ -45,13 +45,7 @@ func TestTornReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	names := func(n int) []string {
-		out := make([]string, n)
-		for i := range out {
-			out[i] = fmt.Sprintf("if%d", i)
-		}
-		return out
-	}
+	names := func(n int) []string { return numbered("if%d", n) }
 	sizes := []int{stable, 48, stable, 48, 3000} // 3000 needs a new memfd
 	if err := s.SetInterfaces(names(stable)); err != nil {
 		t.Fatal(err)
