@@ -252,6 +252,23 @@ func capturedFrame(t *testing.T, seq string) (hdr, data []byte) {
 	return nil, nil
 }
 
+// sendCapturedCreate dials s's API socket, as a client, and sends the
+// captured sockclnt_create (frame 0); the connection is closed at the end of
+// the test.
+func sendCapturedCreate(t *testing.T, s *Sim) net.Conn {
+	t.Helper()
+	c, err := net.Dial("unix", s.cfg.APISocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	hdr, data := capturedFrame(t, "0")
+	if _, err := c.Write(append(hdr, data...)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func readFrame(t *testing.T, c net.Conn) (hdr, data []byte) {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -271,16 +288,8 @@ func readFrame(t *testing.T, c net.Conn) (hdr, data []byte) {
 // index, the 882 entries in VPP's order).
 func TestReplaySockclntCreateReplyExact(t *testing.T) {
 	s := startReplay(t)
-	reqHdr, req := capturedFrame(t, "0")
 	wantHdr, want := capturedFrame(t, "1")
-	c, err := net.Dial("unix", s.cfg.APISocket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.Write(append(reqHdr, req...)); err != nil {
-		t.Fatal(err)
-	}
+	c := sendCapturedCreate(t, s)
 	hdr, data := readFrame(t, c)
 	if !bytes.Equal(hdr, wantHdr) {
 		t.Errorf("header: got %x, want %x", hdr, wantHdr)
@@ -299,15 +308,7 @@ func TestReplaySockclntCreateReplyExact(t *testing.T) {
 // response 0, index 0x80000001, count, then count × {u16 id, name[64]}.
 func TestSockclntCreateReplyLayout(t *testing.T) {
 	s := startSim(t, Config{})
-	reqHdr, req := capturedFrame(t, "0")
-	c, err := net.Dial("unix", s.cfg.APISocket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.Write(append(reqHdr, req...)); err != nil {
-		t.Fatal(err)
-	}
+	c := sendCapturedCreate(t, s)
 	hdr, data := readFrame(t, c)
 	n := len(s.MessageTable().Entries)
 	if !bytes.Equal(hdr[:8], make([]byte, 8)) || !bytes.Equal(hdr[12:], make([]byte, 4)) {

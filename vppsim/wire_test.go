@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,15 +113,7 @@ func frame(data []byte) []byte {
 // ends that connection only.
 func TestBadMessagesKeepTheStream(t *testing.T) {
 	s := startSim(t, Config{})
-	c, err := net.Dial("unix", s.cfg.APISocket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	reqHdr, req := capturedFrame(t, "0")
-	if _, err := c.Write(append(reqHdr, req...)); err != nil {
-		t.Fatal(err)
-	}
+	c := sendCapturedCreate(t, s)
 	readFrame(t, c) // sockclnt_create_reply
 	ping := func(context uint32) []byte {
 		d := make([]byte, 10)
@@ -171,15 +162,7 @@ func TestBadMessagesKeepTheStream(t *testing.T) {
 // TestSockclntDelete: VPP answers response 1 and closes the socket.
 func TestSockclntDelete(t *testing.T) {
 	s := startSim(t, Config{})
-	c, err := net.Dial("unix", s.cfg.APISocket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	reqHdr, req := capturedFrame(t, "0")
-	if _, err := c.Write(append(reqHdr, req...)); err != nil {
-		t.Fatal(err)
-	}
+	c := sendCapturedCreate(t, s)
 	readFrame(t, c)
 	delHdr, del := capturedFrame(t, "99")
 	wantHdr, want := capturedFrame(t, "100")
