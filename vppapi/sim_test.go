@@ -45,9 +45,12 @@ func (b *logBuffer) lines(substr string) []string {
 	return out
 }
 
-func discard() logrus.FieldLogger {
+func discard() logrus.FieldLogger { return logTo(io.Discard) }
+
+// logTo is a logger writing to w.
+func logTo(w io.Writer) logrus.FieldLogger {
 	l := logrus.New()
-	l.Out = io.Discard
+	l.Out = w
 	return l
 }
 
@@ -72,6 +75,15 @@ func startSim(t *testing.T, cfg vppsim.Config) *vppsim.Sim {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// connected is a client of socket, run (see runClient) and connected.
+func connected(t *testing.T, socket string, opts ...vppapi.Option) *vppapi.Client {
+	t.Helper()
+	c := vppapi.New(socket, opts...)
+	runClient(t, c)
+	next(t, c, 5*time.Second, vppapi.Connected)
+	return c
 }
 
 // runClient starts Run and stops it at the end of the test, checking that
@@ -186,11 +198,7 @@ func TestInterfacesMatchSim(t *testing.T) {
 	cfg := simConfig(t)
 	s := startSim(t, cfg)
 	logs := &logBuffer{}
-	l := logrus.New()
-	l.Out = logs
-	c := vppapi.New(cfg.APISocket, vppapi.WithLogger(l))
-	runClient(t, c)
-	next(t, c, 5*time.Second, vppapi.Connected)
+	c := connected(t, cfg.APISocket, vppapi.WithLogger(logTo(logs)))
 
 	got, err := c.Interfaces(context.Background())
 	if err != nil {
@@ -232,9 +240,7 @@ func TestInterfacesMatchSim(t *testing.T) {
 func TestAdminDownEvent(t *testing.T) {
 	cfg := simConfig(t)
 	s := startSim(t, cfg)
-	c := vppapi.New(cfg.APISocket, vppapi.WithLogger(discard()))
-	runClient(t, c)
-	next(t, c, 5*time.Second, vppapi.Connected)
+	c := connected(t, cfg.APISocket, vppapi.WithLogger(discard()))
 	loop0, err := s.Interface("loop0")
 	if err != nil {
 		t.Fatal(err)
@@ -276,9 +282,7 @@ func TestRestart(t *testing.T) {
 	cfg := simConfig(t)
 	cfg.RestartDelay = 200 * time.Millisecond
 	s := startSim(t, cfg)
-	c := vppapi.New(cfg.APISocket, vppapi.WithLogger(discard()))
-	runClient(t, c)
-	next(t, c, 5*time.Second, vppapi.Connected)
+	c := connected(t, cfg.APISocket, vppapi.WithLogger(discard()))
 	before, err := c.Interfaces(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -336,11 +340,7 @@ func TestMessageTable2606(t *testing.T) {
 	cfg.MessageTable = table
 	s := startSim(t, cfg)
 	logs := &logBuffer{}
-	l := logrus.New()
-	l.Out = logs
-	c := vppapi.New(cfg.APISocket, vppapi.WithLogger(l))
-	runClient(t, c)
-	next(t, c, 5*time.Second, vppapi.Connected)
+	c := connected(t, cfg.APISocket, vppapi.WithLogger(logTo(logs)))
 	got, err := c.Interfaces(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -362,9 +362,7 @@ func TestMessageTable2606(t *testing.T) {
 func TestSlowReceiver(t *testing.T) {
 	cfg := simConfig(t)
 	s := startSim(t, cfg)
-	c := vppapi.New(cfg.APISocket, vppapi.WithLogger(discard()), vppapi.WithEventBuffer(2))
-	runClient(t, c)
-	next(t, c, 5*time.Second, vppapi.Connected)
+	c := connected(t, cfg.APISocket, vppapi.WithLogger(discard()), vppapi.WithEventBuffer(2))
 	for i := range 10 {
 		if err := s.SetAdmin("loop0", i%2 == 1); err != nil {
 			t.Fatal(err)
@@ -383,9 +381,7 @@ func TestSlowReceiver(t *testing.T) {
 func TestInterfaceOne(t *testing.T) {
 	cfg := simConfig(t)
 	s := startSim(t, cfg)
-	c := vppapi.New(cfg.APISocket, vppapi.WithLogger(discard()))
-	runClient(t, c)
-	next(t, c, 5*time.Second, vppapi.Connected)
+	c := connected(t, cfg.APISocket, vppapi.WithLogger(discard()))
 	ctx := context.Background()
 
 	if err := s.SetLink("TenGigabitEthernet3/0/0", false); err != nil {
