@@ -217,7 +217,7 @@ func (p *Poller) Fresh() {
 			p.readFailing = false
 		}
 		p.counters, p.readAt = counters, start
-		p.markRead(now)
+		p.markRead(start) // the counters are as old as the read's start
 		p.publish(p.snap.WithCounters(counters, now))
 	}
 }
@@ -349,7 +349,7 @@ func (p *Poller) full(ctx context.Context) error {
 	switch {
 	case cerr == nil && !start.Before(p.readAt):
 		p.counters, p.segment, p.readAt = counters, segment, start
-		p.markRead(time.Now())
+		p.markRead(start)
 	case cerr == nil:
 		// Fresh published a newer read meanwhile: keep it if it came from
 		// the same segment as this dump, else let rows keep their own.
