@@ -22,6 +22,7 @@ type config struct {
 	IfIndexFile     string        `envconfig:"IFINDEX_FILE"`
 	PollInterval    time.Duration `envconfig:"POLL_INTERVAL"`
 	DetailsInterval time.Duration `envconfig:"DETAILS_INTERVAL"`
+	VPPDownAfter    time.Duration `envconfig:"VPP_DOWN_AFTER"`
 	LCPNames        bool          `envconfig:"LCP_NAMES"`
 	Priority        uint          `envconfig:"PRIORITY"`
 	TrapRate        int           `envconfig:"TRAP_RATE"`
@@ -38,6 +39,7 @@ func defaultConfig() config {
 		IfIndexFile:     "/var/lib/vpp-snmp-agent/ifindex.json",
 		PollInterval:    time.Second,
 		DetailsInterval: 30 * time.Second,
+		VPPDownAfter:    5 * time.Second,
 		Priority:        100,
 		TrapRate:        100,
 		LogLevel:        "info",
@@ -87,6 +89,7 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.IfIndexFile, "ifindex-file", cfg.IfIndexFile, "state file keeping each interface name's ifIndex across restarts")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "maximum age of a counter value served")
 	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump (events are seen at once anyway)")
+	fs.DurationVar(&cfg.VPPDownAfter, "vpp-down-after", cfg.VPPDownAfter, "how long VPP's API socket and stats segment must both be gone before every interface reads down")
 	fs.BoolVar(&cfg.LCPNames, "lcp-names", cfg.LCPNames, "use linux-cp host names (e.g. e0) as ifName of the tap side")
 	fs.UintVar(&cfg.Priority, "priority", cfg.Priority, "AgentX registration priority (below 127 wins over snmpd's own IF-MIB)")
 	fs.IntVar(&cfg.TrapRate, "trap-rate", cfg.TrapRate, "maximum linkUp/linkDown notifications per second (0: none sent)")
@@ -123,6 +126,9 @@ func (c config) validate() error {
 	}
 	if c.DetailsInterval <= 0 {
 		return fmt.Errorf("--details-interval %v: must be positive", c.DetailsInterval)
+	}
+	if c.VPPDownAfter <= 0 {
+		return fmt.Errorf("--vpp-down-after %v: must be positive", c.VPPDownAfter)
 	}
 	if c.Priority == 0 || c.Priority > 255 {
 		return fmt.Errorf("--priority %d: want 1..255", c.Priority)
