@@ -98,7 +98,42 @@ type Config struct {
 	// RequestTimeout bounds every call to VPP (default 5 s).
 	RequestTimeout time.Duration
 	Logger         logrus.FieldLogger
+	// Observer, when set, is told what the poller does (metrics).
+	Observer Observer
 }
+
+// Source names a data source of the poller, for Observer.
+type Source string
+
+const (
+	SourceInterfaces Source = "interfaces" // the binary API's interface dump
+	SourceStats      Source = "stats"      // the stats segment
+)
+
+// ErrShortDump is what Observer.Refreshed is told of a dump that lacked
+// interfaces the stats segment names.
+var ErrShortDump = errors.New("the interface dump came back short")
+
+// Observer is told what the poller does. Its methods must be quick and must
+// not block: most are called with the poller's lock held.
+type Observer interface {
+	// Refreshed: a read of source took took and failed with err (nil: it
+	// succeeded).
+	Refreshed(source Source, took time.Duration, err error)
+	// Published: a snapshot of rows interfaces was published, kept of them
+	// rows that the last dump lacked (fade-out), vppDown when every row is
+	// served down because VPP is gone.
+	Published(rows, kept int, vppDown bool)
+	// Event: an event from VPP was received.
+	Event()
+}
+
+// nopObserver is the Observer of a Poller without one.
+type nopObserver struct{}
+
+func (nopObserver) Refreshed(Source, time.Duration, error) {}
+func (nopObserver) Published(int, int, bool)               {}
+func (nopObserver) Event()                                 {}
 
 // Poller produces snapshots. Create it with New, run it with Run.
 type Poller struct {
@@ -116,6 +151,7 @@ type Poller struct {
 	segment  uint64
 	idx      *mib.Indexes
 	opt      mib.Options
+	kept     int       // rows of ifaces the last dump lacked
 	vppDown  bool      // every row served down: VPP is gone
 	goneAt   time.Time // when the stats segment was first found gone; zero while there
 
@@ -152,6 +188,9 @@ func New(cfg Config) (*Poller, error) {
 	}
 	if cfg.Notify == nil {
 		cfg.Notify = func(mib.Transition) {}
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	if cfg.Logger == nil {
 		l := logrus.New()
@@ -236,6 +275,7 @@ func (p *Poller) readCounters(ctx context.Context) {
 			return
 		}
 		p.mu.Lock()
+		p.cfg.Observer.Refreshed(SourceStats, took, err)
 		p.applyRead(start, st, err)
 		p.mu.Unlock()
 		if err != nil {
@@ -342,6 +382,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			}
 		}
 		if have {
+			p.cfg.Observer.Event()
 			switch {
 			case ev.Down:
 				if apiLost.IsZero() {
@@ -529,14 +570,20 @@ func (p *Poller) saver(ctx context.Context) {
 func (p *Poller) full(ctx context.Context) (fullResult, error) {
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 	defer cancel()
+	start := time.Now()
 	dump, err := p.cfg.Interfaces(rctx)
+	dumpTook := time.Since(start)
 	if err != nil {
+		p.mu.Lock()
+		p.cfg.Observer.Refreshed(SourceInterfaces, dumpTook, err)
+		p.mu.Unlock()
 		return fullResult{}, fmt.Errorf("dumping interfaces: %w", err)
 	}
-	start := time.Now()
+	start = time.Now()
 	st, cerr := p.cfg.Counters(rctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.cfg.Observer.Refreshed(SourceStats, time.Since(start), cerr)
 	var names []string // what the stats segment says exists, when read
 	switch {
 	case cerr == nil && (st.Segment != p.segment || !start.Before(p.readAt)):
@@ -559,6 +606,12 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 	}
 	var res fullResult
 	p.ifaces, res = p.reconcile(dump.Interfaces, names)
+	p.kept = len(p.ifaces) - len(dump.Interfaces)
+	var short error
+	if res.short > 0 {
+		short = ErrShortDump
+	}
+	p.cfg.Observer.Refreshed(SourceInterfaces, dumpTook, short)
 	p.conn = dump.Conn
 	if p.vppDown {
 		p.log.WithField("interfaces", len(dump.Interfaces)).Info("VPP is back: serving its interfaces' states again")
@@ -837,6 +890,7 @@ func (p *Poller) build(now time.Time) {
 		p.saveq <- idx
 	}
 	p.publish(snap)
+	p.cfg.Observer.Published(snap.Len(), p.kept, p.vppDown)
 	for _, t := range trans {
 		p.cfg.Notify(t)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type config struct {
 	PollInterval    time.Duration `envconfig:"POLL_INTERVAL"`
 	DetailsInterval time.Duration `envconfig:"DETAILS_INTERVAL"`
 	VPPDownAfter    time.Duration `envconfig:"VPP_DOWN_AFTER"`
+	MetricsAddr     string        `envconfig:"METRICS_ADDR"`
 	LCPNames        bool          `envconfig:"LCP_NAMES"`
 	Priority        uint          `envconfig:"PRIORITY"`
 	TrapRate        int           `envconfig:"TRAP_RATE"`
@@ -90,6 +92,7 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "maximum age of a counter value served")
 	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump (events are seen at once anyway)")
 	fs.DurationVar(&cfg.VPPDownAfter, "vpp-down-after", cfg.VPPDownAfter, "how long VPP's API socket and stats segment must both be gone before every interface reads down")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve Prometheus metrics on http://HOST:PORT/metrics (default off)")
 	fs.BoolVar(&cfg.LCPNames, "lcp-names", cfg.LCPNames, "use linux-cp host names (e.g. e0) as ifName of the tap side")
 	fs.UintVar(&cfg.Priority, "priority", cfg.Priority, "AgentX registration priority (below 127 wins over snmpd's own IF-MIB)")
 	fs.IntVar(&cfg.TrapRate, "trap-rate", cfg.TrapRate, "maximum linkUp/linkDown notifications per second (0: none sent)")
@@ -138,6 +141,11 @@ func (c config) validate() error {
 	}
 	if c.APISocket == "" || c.StatsSocket == "" {
 		return errors.New("--api-socket and --stats-socket must not be empty")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr %q: want host:port (%v)", c.MetricsAddr, err)
+		}
 	}
 	if c.IfIndexFile == "" {
 		return errors.New("--ifindex-file must not be empty")

@@ -24,6 +24,7 @@ import (
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindexfile"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/metrics"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/poller"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/statsread"
@@ -102,6 +103,7 @@ type agent struct {
 	poller   *poller.Poller
 	notifier *poller.Notifier
 	events   chan poller.Event
+	metrics  *metrics.Metrics
 }
 
 // setup checks everything that can be checked before starting (the vppcfg
@@ -155,6 +157,8 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		events: make(chan poller.Event, 256),
 	}
 	a.notifier = poller.NewNotifier(session.Notify, cfg.TrapRate, log)
+	a.metrics = metrics.New()
+	a.metrics.Notifications(a.notifier.Counts)
 	p, err := poller.New(poller.Config{
 		Interfaces: func(ctx context.Context) (poller.Dump, error) {
 			ifs, conn, err := a.vpp.Dump(ctx)
@@ -173,6 +177,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		MaxAge:          cfg.PollInterval,
 		DetailsInterval: cfg.DetailsInterval,
 		DownAfter:       cfg.VPPDownAfter,
+		Observer:        a.metrics,
 		Logger:          log,
 	})
 	if err != nil {
@@ -201,6 +206,21 @@ func (a *agent) serve(ctx context.Context, hup <-chan os.Signal) {
 	}).Info("vpp-snmp-agent starting")
 	var wg sync.WaitGroup
 	start := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
+	if a.cfg.MetricsAddr != "" {
+		addr, wait, err := a.metrics.Serve(ctx, a.cfg.MetricsAddr)
+		if err != nil {
+			// Metrics are for watching the agent; without them it still
+			// serves SNMP.
+			a.log.WithError(err).Error("--metrics-addr: serving without metrics")
+		} else {
+			a.log.WithField("addr", addr.String()).Info("serving Prometheus metrics at /metrics")
+			start(func() {
+				if err := wait(); err != nil {
+					a.log.WithError(err).Error("serving /metrics stopped")
+				}
+			})
+		}
+	}
 
 	start(func() { _ = a.vpp.Run(ctx) })
 	start(func() { a.forwardEvents(ctx) })
@@ -238,10 +258,14 @@ func (a *agent) forwardEvents(ctx context.Context) {
 			switch ev.Kind {
 			case vppapi.InterfaceChanged:
 				pe.SwIfIndex, pe.AdminUp, pe.LinkUp, pe.Deleted = ev.SwIfIndex, ev.AdminUp, ev.LinkUp, ev.Deleted
-			case vppapi.Connected, vppapi.Resync:
+			case vppapi.Connected:
+				pe.Resync = true
+				a.metrics.VPPConnected(true)
+			case vppapi.Resync:
 				pe.Resync = true
 			case vppapi.Disconnected:
 				pe.Down = true // with the stats segment gone too, VPP is
+				a.metrics.VPPConnected(false)
 			default:
 				continue
 			}
