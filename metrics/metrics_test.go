@@ -2,9 +2,12 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +82,50 @@ func TestServe(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// TestDashboardUsesOurFamilies: every vpp_snmp_agent_* name the Grafana
+// dashboard queries is one the agent exports, so it cannot drift.
+func TestDashboardUsesOurFamilies(t *testing.T) {
+	b, err := os.ReadFile("grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	m := New()
+	m.Refreshed(poller.SourceStats, time.Millisecond, poller.ErrStatsGone) // a failures series
+	m.Notifications(func() (uint64, uint64) { return 0, 0 })
+	fams, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range fams {
+		have[f.GetName()] = true
+	}
+	name := regexp.MustCompile(`vpp_snmp_agent_[a-z_]+`)
+	used := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			for _, n := range name.FindAllString(tg.Expr, -1) {
+				used++
+				base := strings.TrimSuffix(n, "_bucket")
+				if !have[base] {
+					t.Errorf("panel %q queries %s, which the agent does not export", p.Title, n)
+				}
+			}
+		}
+	}
+	if used < 10 {
+		t.Errorf("the dashboard queries %d agent series, want them all", used)
 	}
 }
