@@ -27,6 +27,10 @@ type Options struct {
 	// counters restarted with it, so ifCounterDiscontinuityTime is now even
 	// where no counter went backwards. 0 is unknown: prev's stands.
 	Segment uint64
+	// VPPDown says VPP itself is gone (API and stats segment): every row
+	// reads ifOperStatus down, whatever its last details said, so that a
+	// dead dataplane raises linkDown rather than reading healthy.
+	VPPDown bool
 }
 
 // Transition is an ifOperStatus change seen by Build, for linkUp/linkDown.
@@ -360,7 +364,7 @@ func derive(ifaces []Interface, sw swIndex, opt Options) state {
 		st.speed[i] = uint64(in.LinkSpeed)
 		st.mac[i] = in.MAC
 		switch {
-		case !in.AdminUp:
+		case !in.AdminUp || opt.VPPDown:
 			st.oper[i] = StatusDown // RFC 2863: down when admin down
 		case in.LinkUp:
 			st.oper[i] = StatusUp
@@ -387,7 +391,7 @@ func derive(ifaces []Interface, sw swIndex, opt Options) state {
 			anyUp = anyUp || st.oper[p] == StatusUp
 		}
 		st.speed[i] = sum
-		if in.AdminUp && !in.LinkUp && present > 0 && !anyUp {
+		if in.AdminUp && !in.LinkUp && present > 0 && !anyUp && !opt.VPPDown {
 			st.oper[i] = StatusLowerLayerDown
 		}
 	}
@@ -405,7 +409,16 @@ func derive(ifaces []Interface, sw swIndex, opt Options) state {
 			// frames leave with the parent's address; VPP reports zeros
 			st.mac[i] = st.mac[p]
 		}
-		if in.AdminUp && st.oper[p] != StatusUp {
+		// A sub-interface has no link of its own: VPP copies its parent's
+		// link flag into the sub's at dump time, and sends no event for the
+		// sub when the parent's link changes later. So its state follows the
+		// parent's as derived now, never its own stale flag.
+		switch {
+		case !in.AdminUp || opt.VPPDown:
+			st.oper[i] = StatusDown
+		case st.oper[p] == StatusUp:
+			st.oper[i] = StatusUp
+		default:
 			st.oper[i] = StatusLowerLayerDown
 		}
 	}

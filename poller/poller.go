@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -15,8 +14,7 @@ import (
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 )
 
-// Event is an interface event from VPP, or a hint that everything must be
-// dumped again (Resync).
+// Event is an interface event from VPP, or news of the API connection.
 //
 // AdminUp and LinkUp are sw_interface_event's flags, which name the events
 // that happened, not the state: VPP sets ADMIN_UP only if an admin-up event
@@ -25,24 +23,53 @@ import (
 // loss on an admin-up port comes as neither, a carrier return as LinkUp
 // alone, a sub-interface's admin change as AdminUp or neither.
 type Event struct {
+	// Conn is the API connection the event came on (Dump.Conn): an event of
+	// another connection than the last dump's is not applied, since its
+	// sw_if_index may name another interface there.
+	Conn      uint64
 	Resync    bool // VPP (re)connected or events were lost: dump again
+	Down      bool // the API connection was lost (closed, refused, or silent)
 	SwIfIndex uint32
 	AdminUp   bool
 	LinkUp    bool
 	Deleted   bool
 }
 
+// Dump is one full interface dump and the API connection it came from.
+type Dump struct {
+	Interfaces []mib.Interface
+	Conn       uint64
+}
+
+// Stats is one read of VPP's stats segment.
+type Stats struct {
+	// Counters are indexed by sw_if_index.
+	Counters []mib.Counters
+	// Names is /if/names, indexed by sw_if_index: what VPP's stats say
+	// exists, read without VPP's main thread. A slot of a deleted
+	// interface is empty or "deleted". nil when not known.
+	Names []string
+	// Segment identifies the segment read: it changes when VPP restarts.
+	Segment uint64
+}
+
+// ErrStatsGone is wrapped by Config.Counters' error when there is no stats
+// segment at all (VPP's stats socket is missing or dead), as against one
+// that is busy or slow: only the former, with the API connection lost too,
+// means VPP is gone.
+var ErrStatsGone = errors.New("the stats segment is gone")
+
 // Config wires a Poller to its sources and sinks.
 type Config struct {
-	// Interfaces dumps VPP's interfaces; Counters reads the stats segment
-	// (the slice is indexed by sw_if_index) and says which segment it read,
-	// so a VPP restart is seen even when the API connection did not drop.
-	Interfaces func(context.Context) ([]mib.Interface, error)
-	// Interface, when set, dumps one interface (found false when VPP has
-	// none): an event that leaves its state in doubt asks it rather than
-	// dumping everything.
-	Interface func(context.Context, uint32) (in mib.Interface, found bool, err error)
-	Counters  func(context.Context) (counters []mib.Counters, segment uint64, err error)
+	// Interfaces dumps VPP's interfaces, saying on which API connection.
+	Interfaces func(context.Context) (Dump, error)
+	// Interface, when set, dumps one interface on connection conn (found
+	// false when VPP has none; an error when conn is not the current
+	// connection): an event that leaves its state in doubt asks it rather
+	// than dumping everything.
+	Interface func(ctx context.Context, conn uint64, sw uint32) (in mib.Interface, found bool, err error)
+	// Counters reads the stats segment.
+	Counters func(context.Context) (Stats, error)
 	// Events delivers VPP's interface events; nil when there are none.
 	Events <-chan Event
 	// Publish makes a snapshot the one served (agentx.Session.SetTree).
@@ -57,15 +84,19 @@ type Config struct {
 	// Options for mib.Build (Clock, LCPNames, Aliases); SetAliases changes
 	// the aliases later.
 	Options mib.Options
-	// MaxAge is the oldest a counter value may be when served (default 1 s);
-	// DetailsInterval the period of the full interface dump (default 30 s).
+	// MaxAge is the oldest a counter value may be when served (default 1 s):
+	// counters are read in the background that often, never on a request's
+	// path. DetailsInterval is the period of the full interface dump
+	// (default 30 s).
 	MaxAge          time.Duration
 	DetailsInterval time.Duration
-	// RequestTimeout bounds every call to VPP (default 5 s); FreshTimeout
-	// the counter read made on a request's path (default 500 ms, so that a
-	// stuck stats segment delays one answer, never the session).
+	// DownAfter is how long the API connection must be lost and the stats
+	// segment gone before every interface reads down (default 5 s: longer
+	// than a quick VPP restart). A VPP that is slow but there (its stats
+	// segment readable) keeps its states: its workers still forward.
+	DownAfter time.Duration
+	// RequestTimeout bounds every call to VPP (default 5 s).
 	RequestTimeout time.Duration
-	FreshTimeout   time.Duration
 	Logger         logrus.FieldLogger
 }
 
@@ -74,26 +105,32 @@ type Poller struct {
 	cfg Config
 	log logrus.FieldLogger
 
-	// mu serialises snapshot production: the Run loop and Fresh both build
-	// from the last snapshot. Readers never take it.
+	// mu serialises snapshot production: the Run loop and the counter
+	// reader both build from the last snapshot. Readers never take it.
 	mu       sync.Mutex
 	snap     *mib.Snapshot
-	ifaces   []mib.Interface
+	ifaces   []mib.Interface // the last dump, with the rows kept by fade-out
+	conn     uint64          // the API connection ifaces came from
 	counters []mib.Counters
+	names    []string // /if/names of the last read; nil when unknown
 	segment  uint64
 	idx      *mib.Indexes
 	opt      mib.Options
+	vppDown  bool      // every row served down: VPP is gone
+	goneAt   time.Time // when the stats segment was first found gone; zero while there
 
-	readAt      time.Time   // when the published counters' read began; p.mu
-	stale       atomic.Bool // set by a timer when the counters reach MaxAge
-	refreshing  atomic.Bool // a Fresh is reading counters
-	readFailing bool        // the last counter read failed (log once); p.mu
-	staleTimer  *time.Timer
+	readAt      time.Time         // when the published counters' read began; p.mu
+	readFailing bool              // the last counter read failed (log once); p.mu
 	kick        chan struct{}     // asks Run for a full rebuild
 	saveq       chan *mib.Indexes // the newest ifIndex map to save (cap 1)
 	saveRetry   time.Duration     // pause after a failed save
 	ready       chan struct{}     // closed at the first published snapshot
 	readyOnce   sync.Once
+
+	// Fade-out, owned by Run: a row leaves only on a delete event, or when
+	// two complete dumps in a row and /if/names agree it is gone.
+	deleted map[string]bool // names VPP said it deleted, until a dump confirms
+	absent  map[string]int  // name -> complete dumps in a row without it
 }
 
 // New checks cfg and returns a Poller.
@@ -107,11 +144,11 @@ func New(cfg Config) (*Poller, error) {
 	if cfg.DetailsInterval <= 0 {
 		cfg.DetailsInterval = 30 * time.Second
 	}
+	if cfg.DownAfter <= 0 {
+		cfg.DownAfter = 5 * time.Second
+	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 5 * time.Second
-	}
-	if cfg.FreshTimeout <= 0 {
-		cfg.FreshTimeout = 500 * time.Millisecond
 	}
 	if cfg.Notify == nil {
 		cfg.Notify = func(mib.Transition) {}
@@ -128,7 +165,7 @@ func New(cfg Config) (*Poller, error) {
 			return nil, err
 		}
 	}
-	p := &Poller{
+	return &Poller{
 		cfg:       cfg,
 		log:       cfg.Logger,
 		idx:       idx,
@@ -137,11 +174,9 @@ func New(cfg Config) (*Poller, error) {
 		saveq:     make(chan *mib.Indexes, 1),
 		saveRetry: 5 * time.Second,
 		ready:     make(chan struct{}),
-	}
-	p.stale.Store(true)
-	p.staleTimer = time.AfterFunc(time.Hour, func() { p.stale.Store(true) })
-	p.staleTimer.Stop()
-	return p, nil
+		deleted:   make(map[string]bool),
+		absent:    make(map[string]int),
+	}, nil
 }
 
 // Ready is closed once the first snapshot is published.
@@ -170,93 +205,172 @@ func (p *Poller) requestFull() {
 	}
 }
 
-// Fresh makes sure the counters about to be served are at most MaxAge old,
-// reading them first when they are not. It runs once before each request
-// is answered: when the counters are fresh it costs one atomic load, and an
-// idle agent reads nothing at all. It never waits on VPP's API: a read that
-// finds a new stats segment (VPP restarted) leaves the rebuild to Run and
-// serves the previous snapshot meanwhile.
-func (p *Poller) Fresh() {
-	if !p.stale.Load() || !p.refreshing.CompareAndSwap(false, true) {
-		return // fresh, or another request is reading them right now
-	}
-	defer p.refreshing.Store(false)
+// readCounters keeps the served counters at most MaxAge old, off the
+// request path: a read's values are as old as its start, so the next read
+// starts MaxAge after this one's start, less what a read takes. A failed
+// read is retried with a backoff that doubles up to MaxAge, so a busy or
+// missing stats segment costs little, and fresh counters are served again
+// within MaxAge of it coming back.
+func (p *Poller) readCounters(ctx context.Context) {
 	select {
-	case <-p.ready:
-	default:
-		return // no snapshot to refresh yet: Run reads the counters with the first
+	case <-p.ready: // Run reads the counters with the first build
+	case <-ctx.Done():
+		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.FreshTimeout)
-	defer cancel()
-	start := time.Now()
-	counters, segment, err := p.cfg.Counters(ctx)
-	now := time.Now()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if start.Before(p.readAt) {
-		return // Run published a newer read meanwhile: never go back
+	const firstBackoff = 10 * time.Millisecond
+	backoff := firstBackoff
+	t := time.NewTimer(p.cfg.MaxAge / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
+		start := time.Now()
+		st, err := p.cfg.Counters(rctx)
+		cancel()
+		took := time.Since(start)
+		if ctx.Err() != nil {
+			return
+		}
+		p.mu.Lock()
+		p.applyRead(start, st, err)
+		p.mu.Unlock()
+		if err != nil {
+			t.Reset(backoff)
+			backoff = min(2*backoff, p.cfg.MaxAge)
+			continue
+		}
+		backoff = firstBackoff
+		// Served from the end of the next read until the end of the one
+		// after: start the next one early enough, allowing it twice this
+		// one's time.
+		t.Reset(max(p.cfg.MaxAge-3*took, p.cfg.MaxAge/4))
 	}
-	// After a failure, or a new segment, try again shortly rather than at
-	// every request.
-	retry := now.Add(-p.cfg.MaxAge + 200*time.Millisecond)
+}
+
+// applyRead publishes a counter read begun at start. p.mu is held.
+func (p *Poller) applyRead(start time.Time, st Stats, err error) {
 	switch {
 	case err != nil:
+		if errors.Is(err, ErrStatsGone) {
+			if p.goneAt.IsZero() {
+				p.goneAt = time.Now()
+			}
+		} else {
+			p.goneAt = time.Time{} // busy or slow, but there
+		}
 		if !p.readFailing {
 			p.log.WithError(err).Warn("reading counters; serving the previous ones")
 			p.readFailing = true
 		}
-		p.markRead(retry)
-	case segment != p.segment:
+		return
+	case st.Segment != p.segment:
 		// sw_if_index values may name other interfaces now: counters are
 		// only joined with details dumped from the same VPP.
-		p.markRead(retry)
+		p.goneAt = time.Time{}
 		p.requestFull()
-	default:
-		if p.readFailing {
-			p.log.Info("counters readable again")
-			p.readFailing = false
-		}
-		p.counters, p.readAt = counters, start
-		p.markRead(start) // the counters are as old as the read's start
-		p.publish(p.snap.WithCounters(counters, now))
+		return
 	}
+	p.goneAt = time.Time{}
+	if p.readFailing {
+		p.log.Info("counters readable again")
+		p.readFailing = false
+	}
+	p.names = st.Names
+	if start.Before(p.readAt) {
+		return // Run published a newer read meanwhile: never go back
+	}
+	p.counters, p.readAt = st.Counters, start
+	p.publish(p.snap.WithCounters(st.Counters, time.Now()))
 }
 
 // Run builds and publishes snapshots until ctx is done: at start, on every
-// event, on Resync and every DetailsInterval. It returns nil when ctx ends.
+// event, on Resync and every DetailsInterval; it reads the counters in the
+// background and serves every row down once VPP has been gone for
+// DownAfter. It returns nil when ctx ends.
 func (p *Poller) Run(ctx context.Context) error {
-	saved := make(chan struct{})
-	go func() { defer close(saved); p.saver(ctx) }()
-	defer func() { <-saved }()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(2)
+	go func() { defer wg.Done(); p.saver(ctx) }()
+	go func() { defer wg.Done(); p.readCounters(ctx) }()
 	details := time.NewTicker(p.cfg.DetailsInterval)
 	defer details.Stop()
 	retry := time.NewTimer(0) // the first full build starts at once
 	defer retry.Stop()
-	needFull := true
-	backoff := 100 * time.Millisecond
-	var failingSince time.Time // first failure of the current streak
-	warned := false
+	waiting := true // retry is armed: no full dump before it fires
+	downCheck := time.NewTimer(time.Hour)
+	downCheck.Stop()
+	defer downCheck.Stop()
+	var (
+		apiLost      time.Time // when the API connection was lost; zero while up
+		needFull     = true
+		backoff      = firstRetry
+		failingSince time.Time // first failure of the current streak
+		warned       bool
+		pending      *Event // where the last burst of events stopped
+		fade         fadeLog
+	)
 	for {
-		select {
-		case <-ctx.Done():
-			p.staleTimer.Stop()
-			return nil
-		case <-retry.C:
-		case <-details.C:
-			needFull = true
-		case <-p.kick:
-			needFull = true
-		case ev, ok := <-p.cfg.Events:
-			if !ok {
-				p.cfg.Events = nil // a nil channel blocks: no more events
-				continue
+		var ev Event
+		have := false
+		if pending != nil {
+			ev, have, pending = *pending, true, nil
+		} else {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-retry.C:
+				waiting = false
+			case <-details.C:
+				needFull = true
+			case <-p.kick:
+				needFull = true
+			case <-downCheck.C:
+				if !apiLost.IsZero() && !p.checkDown(apiLost) {
+					downCheck.Reset(downPoll)
+				}
+			case e, ok := <-p.cfg.Events:
+				if !ok {
+					p.cfg.Events = nil // a nil channel blocks: no more events
+					continue
+				}
+				ev, have = e, true
 			}
-			needFull = !p.applyEvents(ctx, ev) || needFull
 		}
-		if !needFull {
+		if have {
+			switch {
+			case ev.Down:
+				if apiLost.IsZero() {
+					apiLost = time.Now()
+					downCheck.Reset(p.cfg.DownAfter)
+				}
+			case ev.Resync:
+				needFull = true
+				apiLost = time.Time{}
+				downCheck.Stop()
+			case ev.Conn != p.conn:
+				// Another connection's event: a newer one's waits for (is
+				// answered by) the dump its Resync asked for; an older one's
+				// is stale.
+				needFull = needFull || ev.Conn > p.conn
+			case needFull:
+				// A dump is due anyway and will say what the event says.
+				p.noteDeleted(ev)
+			default:
+				var ok bool
+				ok, pending = p.applyEvents(ctx, ev)
+				needFull = !ok
+			}
+		}
+		if !needFull || waiting {
 			continue
 		}
-		if err := p.full(ctx); err != nil {
+		res, err := p.full(ctx)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -274,6 +388,7 @@ func (p *Poller) Run(ctx context.Context) error {
 				entry.Debug("refreshing interfaces from VPP")
 			}
 			retry.Reset(backoff)
+			waiting = true
 			backoff = min(backoff*2, 2*time.Second)
 			continue
 		}
@@ -282,8 +397,85 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		failingSince, warned = time.Time{}, false
 		needFull = false
-		backoff = 100 * time.Millisecond
+		backoff = firstRetry
+		if again, ok := fade.after(p.log, res, p.cfg.DetailsInterval); ok {
+			// Rows kept from an earlier dump: dump again soon, to fill
+			// them in or to confirm they are gone.
+			needFull = true
+			retry.Reset(again)
+			waiting = true
+		}
 	}
+}
+
+const (
+	// firstRetry is the first pause after a failed full dump; it doubles
+	// up to 2 s.
+	firstRetry = 100 * time.Millisecond
+	// downPoll is how often, once the API connection is lost, the stats
+	// segment's absence is checked for VPP being gone.
+	downPoll = 250 * time.Millisecond
+)
+
+// fullResult says what a full dump left in doubt.
+type fullResult struct {
+	dumped int // interfaces in the dump
+	short  int // named in the stats segment but missing from the dump
+	fading int // missing from the dump and the segment, not yet confirmed gone
+}
+
+// fadeLog paces the dumps that follow a short one and logs a streak of
+// them once.
+type fadeLog struct {
+	pause  time.Duration
+	warned bool
+}
+
+// after returns when to dump again after res (ok false: no hurry), logging
+// the first short dump of a streak and the streak's end.
+func (f *fadeLog) after(log logrus.FieldLogger, res fullResult, most time.Duration) (time.Duration, bool) {
+	if res.short == 0 && res.fading == 0 {
+		if f.warned {
+			log.WithField("interfaces", res.dumped).Info("interface dump complete again")
+		}
+		*f = fadeLog{}
+		return 0, false
+	}
+	f.pause = min(max(2*f.pause, firstRetry), most)
+	entry := log.WithFields(logrus.Fields{"missing": res.short, "dumped": res.dumped, "unconfirmed": res.fading, "retry_in": f.pause})
+	if res.short > 0 && !f.warned {
+		entry.Warn("interface dump came back short of what the stats segment names; keeping the missing interfaces' last details and dumping again")
+		f.warned = true
+	} else {
+		entry.Debug("interfaces to confirm; dumping again")
+	}
+	return f.pause, true
+}
+
+// checkDown serves every row down when the API connection has been lost
+// since apiLost and the stats segment gone, both for DownAfter, and says
+// whether VPP is down (so no further check is needed).
+func (p *Poller) checkDown(apiLost time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.vppDown {
+		return true
+	}
+	if p.goneAt.IsZero() || p.snap == nil {
+		return false // the stats segment is there: VPP is slow, not gone
+	}
+	since := apiLost
+	if p.goneAt.After(since) {
+		since = p.goneAt
+	}
+	if time.Since(since) < p.cfg.DownAfter {
+		return false
+	}
+	p.log.WithFields(logrus.Fields{"api_lost": apiLost.Format(time.RFC3339), "stats_gone": p.goneAt.Format(time.RFC3339)}).
+		Warn("VPP is gone (API connection lost, no stats segment): serving every interface down until it is back")
+	p.vppDown = true
+	p.build(time.Now())
+	return true
 }
 
 // saver stores every new ifIndex map, retrying a failed save every few
@@ -351,28 +543,27 @@ func (p *Poller) saver(ctx context.Context) {
 }
 
 // full dumps the interfaces, reads the counters and publishes a new build.
-func (p *Poller) full(ctx context.Context) error {
+func (p *Poller) full(ctx context.Context) (fullResult, error) {
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 	defer cancel()
-	ifaces, err := p.cfg.Interfaces(rctx)
+	dump, err := p.cfg.Interfaces(rctx)
 	if err != nil {
-		return fmt.Errorf("dumping interfaces: %w", err)
+		return fullResult{}, fmt.Errorf("dumping interfaces: %w", err)
 	}
 	start := time.Now()
-	counters, segment, cerr := p.cfg.Counters(rctx)
+	st, cerr := p.cfg.Counters(rctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.ifaces = ifaces
+	var names []string // what the stats segment says exists, when read
 	switch {
-	case cerr == nil && !start.Before(p.readAt):
-		p.counters, p.segment, p.readAt = counters, segment, start
-		p.markRead(start)
+	case cerr == nil && (st.Segment != p.segment || !start.Before(p.readAt)):
+		p.counters, p.segment, p.readAt = st.Counters, st.Segment, start
+		p.names, names = st.Names, st.Names
+		p.goneAt = time.Time{}
 	case cerr == nil:
-		// Fresh published a newer read meanwhile: keep it if it came from
-		// the same segment as this dump, else let rows keep their own.
-		if segment != p.segment {
-			p.counters = nil
-		}
+		// A newer read of the same segment was published meanwhile: keep
+		// its counters; the names of this one fit the dump as well.
+		names = st.Names
 	default:
 		// The last counters were joined with an older dump by sw_if_index,
 		// which VPP may have handed to other interfaces since: without
@@ -383,8 +574,106 @@ func (p *Poller) full(ctx context.Context) error {
 			p.readFailing = true
 		}
 	}
+	var res fullResult
+	p.ifaces, res = p.reconcile(dump.Interfaces, names)
+	p.conn = dump.Conn
+	if p.vppDown {
+		p.log.WithField("interfaces", len(dump.Interfaces)).Info("VPP is back: serving its interfaces' states again")
+		p.vppDown = false
+	}
 	p.build(time.Now())
-	return nil
+	return res, nil
+}
+
+// detachedSwIfIndex is the first of the sw_if_index values given to rows
+// kept while VPP no longer names them: high enough that no counter and no
+// event reaches them (VPP allocates sw_if_index from 0, densely).
+const detachedSwIfIndex = ^uint32(0)
+
+// reconcile returns the interfaces to build: dump's, and the previous
+// dump's rows that a single dump is not allowed to delete (net-snmp's
+// "fade out, never drop"). An interface missing from dump is dropped when
+// VPP said it deleted it, or when /if/names (names) does not name it
+// either, two complete dumps in a row; until then it keeps its last
+// details. A dump is complete when it has every interface names lists.
+// With names nil (the stats segment unreadable) nothing is dropped but
+// what VPP said it deleted. Run's goroutine only; p.mu is held.
+func (p *Poller) reconcile(dump []mib.Interface, names []string) ([]mib.Interface, fullResult) {
+	res := fullResult{dumped: len(dump)}
+	inDump := make(map[string]bool, len(dump))
+	for i := range dump {
+		inDump[dump[i].Name] = true
+	}
+	complete := names != nil
+	for _, n := range names {
+		if n != "" && n != "deleted" && !inDump[n] {
+			res.short++
+			complete = false
+		}
+	}
+	var (
+		bySegment map[string]uint32 // names inverted, made when first needed
+		dumpedSw  map[uint32]bool
+		detached  = detachedSwIfIndex
+	)
+	out := dump
+	for _, in := range p.ifaces {
+		if inDump[in.Name] {
+			delete(p.absent, in.Name)
+			continue
+		}
+		if p.deleted[in.Name] {
+			delete(p.deleted, in.Name)
+			delete(p.absent, in.Name)
+			continue // VPP said so
+		}
+		sw, named := uint32(0), false
+		if names != nil {
+			if int(in.SwIfIndex) < len(names) && names[in.SwIfIndex] == in.Name {
+				sw, named = in.SwIfIndex, true
+			} else {
+				if bySegment == nil {
+					bySegment = make(map[string]uint32, len(names))
+					for i, n := range names {
+						bySegment[n] = uint32(i)
+					}
+				}
+				sw, named = bySegment[in.Name]
+			}
+		}
+		if named {
+			if dumpedSw == nil {
+				dumpedSw = make(map[uint32]bool, len(dump))
+				for i := range dump {
+					dumpedSw[dump[i].SwIfIndex] = true
+				}
+			}
+			named = !dumpedSw[sw] // else the segment is older than the dump
+		}
+		if !named {
+			if complete {
+				p.absent[in.Name]++
+			}
+			if p.absent[in.Name] >= 2 {
+				delete(p.absent, in.Name)
+				continue // gone: two complete dumps and the segment agree
+			}
+			res.fading++
+			sw = detached
+			detached--
+		}
+		// Kept with its last details, at the sw_if_index the segment gives
+		// it now (its counters stay live), or detached from any.
+		kept := in
+		if !kept.Sub {
+			kept.SupSwIfIndex = sw
+		}
+		kept.SwIfIndex = sw
+		out = append(out, kept)
+	}
+	// The deletions VPP announced are settled by this dump either way.
+	clear(p.deleted)
+	return out, res
 }
 
 // applyEvents applies ev and every event already queued behind it, in
@@ -392,14 +681,16 @@ func (p *Poller) full(ctx context.Context) error {
 // (vppcfg setting a thousand sub-interfaces down) costs one build, not one
 // each. An interface seen again in the burst gets a build of its own first,
 // so a flapping link keeps every transition. It returns false when a full
-// dump is needed: an interface created, deleted or not known yet, a bond
-// member's change (a bond's speed and status follow its members' activity,
-// which only a dump of the bond says), or a Resync.
-func (p *Poller) applyEvents(ctx context.Context, ev Event) bool {
+// dump is needed: an interface created, deleted or not known yet, or a
+// bond member's change (a bond's speed and status follow its members'
+// activity, which only a dump of the bond says). An event that is not an
+// interface event of the same connection ends the burst and is returned
+// for Run to handle.
+func (p *Poller) applyEvents(ctx context.Context, ev Event) (ok bool, next *Event) {
 	select {
 	case <-p.ready:
 	default:
-		return false // nothing built yet
+		return false, nil // nothing built yet
 	}
 	// Only this goroutine writes p.ifaces, so it reads them without p.mu.
 	pos := make(map[uint32]int, len(p.ifaces))
@@ -423,11 +714,14 @@ func (p *Poller) applyEvents(ctx context.Context, ev Event) bool {
 		work = nil
 		clear(touched)
 	}
-	ok := true
+	ok = true
 	for n := 0; ; n++ {
 		i, known := pos[ev.SwIfIndex]
 		switch {
-		case ev.Resync || ev.Deleted || !known:
+		case ev.Deleted:
+			p.noteDeleted(ev)
+			ok = false
+		case !known:
 			ok = false
 		default:
 			cur := p.ifaces
@@ -458,14 +752,32 @@ func (p *Poller) applyEvents(ctx context.Context, ev Event) bool {
 		if n >= cap(p.cfg.Events) {
 			break
 		}
-		next, more := p.nextEvent()
+		e, more := p.nextEvent()
 		if !more {
 			break
 		}
-		ev = next
+		if e.Down || e.Resync || e.Conn != p.conn {
+			next = &e
+			break
+		}
+		ev = e
 	}
 	flush()
-	return ok
+	return ok, next
+}
+
+// noteDeleted remembers the name of the interface a delete event names, so
+// that the next dump drops it at once. Run's goroutine only.
+func (p *Poller) noteDeleted(ev Event) {
+	if !ev.Deleted || ev.Conn != p.conn {
+		return
+	}
+	for i := range p.ifaces {
+		if p.ifaces[i].SwIfIndex == ev.SwIfIndex {
+			p.deleted[p.ifaces[i].Name] = true
+			return
+		}
+	}
 }
 
 // nextEvent returns an event already queued, without waiting.
@@ -503,20 +815,21 @@ func (p *Poller) resolve(ctx context.Context, in mib.Interface, ev Event) (admin
 	return admin, false, sure
 }
 
-// adminState asks VPP for the admin state of sw_if_index sw; ok is false
-// when it cannot say (the caller then dumps everything).
+// adminState asks VPP, on the connection of the last dump, for the admin
+// state of sw_if_index sw; ok is false when it cannot say (the caller then
+// dumps everything).
 func (p *Poller) adminState(ctx context.Context, sw uint32) (up, ok bool) {
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 	defer cancel()
 	if p.cfg.Interface != nil {
-		in, found, err := p.cfg.Interface(rctx, sw)
+		in, found, err := p.cfg.Interface(rctx, p.conn, sw)
 		return in.AdminUp, found && err == nil
 	}
-	ifaces, err := p.cfg.Interfaces(rctx)
-	if err != nil {
+	dump, err := p.cfg.Interfaces(rctx)
+	if err != nil || dump.Conn != p.conn {
 		return false, false
 	}
-	for _, in := range ifaces {
+	for _, in := range dump.Interfaces {
 		if in.SwIfIndex == sw {
 			return in.AdminUp, true
 		}
@@ -528,6 +841,7 @@ func (p *Poller) adminState(ctx context.Context, sw uint32) (up, ok bool) {
 func (p *Poller) build(now time.Time) {
 	opt := p.opt
 	opt.Segment = p.segment // a new segment (VPP restarted) is a discontinuity
+	opt.VPPDown = p.vppDown
 	snap, idx, trans := mib.Build(p.snap, p.ifaces, p.counters, p.idx, now, opt)
 	if idx != p.idx {
 		p.idx = idx
@@ -543,18 +857,6 @@ func (p *Poller) build(now time.Time) {
 	for _, t := range trans {
 		p.cfg.Notify(t)
 	}
-}
-
-// markRead arms the timer that marks counters read at "at" stale when they
-// reach MaxAge (at once if they already have). p.mu is held.
-func (p *Poller) markRead(at time.Time) {
-	age := time.Since(at)
-	if age >= p.cfg.MaxAge {
-		p.stale.Store(true)
-		return
-	}
-	p.stale.Store(false)
-	p.staleTimer.Reset(p.cfg.MaxAge - age)
 }
 
 func (p *Poller) publish(s *mib.Snapshot) {

@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,20 +32,36 @@ type fakeVPP struct {
 	dumps    atomic.Int32
 	ones     atomic.Int32 // single-interface dumps
 	reads    atomic.Int32
-	failRead bool
+	failRead error            // every counter read fails with it
+	failDump bool             // every dump fails
+	drop     func(i int) bool // details left out of a dump, by position
+	conn     uint64
 }
 
-func (f *fakeVPP) Interfaces(context.Context) ([]mib.Interface, error) {
+func (f *fakeVPP) Interfaces(context.Context) (Dump, error) {
 	f.dumps.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]mib.Interface(nil), f.ifaces...), nil
+	if f.failDump {
+		return Dump{}, errors.New("VPP API not available")
+	}
+	d := Dump{Conn: f.conn}
+	for i, in := range f.ifaces {
+		if f.drop != nil && f.drop(i) {
+			continue
+		}
+		d.Interfaces = append(d.Interfaces, in)
+	}
+	return d, nil
 }
 
-func (f *fakeVPP) Interface(_ context.Context, sw uint32) (mib.Interface, bool, error) {
+func (f *fakeVPP) Interface(_ context.Context, conn uint64, sw uint32) (mib.Interface, bool, error) {
 	f.ones.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if conn != f.conn {
+		return mib.Interface{}, false, errors.New("another connection")
+	}
 	for _, in := range f.ifaces {
 		if in.SwIfIndex == sw {
 			return in, true, nil
@@ -53,14 +70,21 @@ func (f *fakeVPP) Interface(_ context.Context, sw uint32) (mib.Interface, bool, 
 	return mib.Interface{}, false, nil
 }
 
-func (f *fakeVPP) Counters(context.Context) ([]mib.Counters, uint64, error) {
+func (f *fakeVPP) Counters(context.Context) (Stats, error) {
 	f.reads.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.failRead {
-		return nil, 0, errors.New("stats segment gone")
+	if f.failRead != nil {
+		return Stats{}, f.failRead
 	}
-	return append([]mib.Counters(nil), f.counters...), f.segment, nil
+	// /if/names as VPP's stats segment holds them: by sw_if_index.
+	names := make([]string, len(f.counters))
+	for _, in := range f.ifaces {
+		if int(in.SwIfIndex) < len(names) {
+			names[in.SwIfIndex] = in.Name
+		}
+	}
+	return Stats{Counters: append([]mib.Counters(nil), f.counters...), Names: names, Segment: f.segment}, nil
 }
 
 func newFake() *fakeVPP {
@@ -247,45 +271,35 @@ func TestDeletedInterfaceDumpsAgain(t *testing.T) {
 	h.waitFor("ifNumber.0 = 2", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 2 })
 }
 
-func TestFreshReadsOnlyWhenStale(t *testing.T) {
+// TestCountersReadInBackground: counters are read every MaxAge without any
+// request, and served from memory.
+func TestCountersReadInBackground(t *testing.T) {
 	vpp := newFake()
-	h := start(t, vpp, 200*time.Millisecond)
-	reads := vpp.reads.Load()
-	for range 1000 {
-		h.p.Fresh()
-	}
-	if got := vpp.reads.Load() - reads; got != 0 {
-		t.Fatalf("fresh counters read again %d times", got)
-	}
+	h := start(t, vpp, 50*time.Millisecond)
 	vpp.mu.Lock()
 	vpp.counters[1].RxBytes = 5000
 	vpp.mu.Unlock()
-	h.waitFor("the counters to go stale", func() bool { return h.p.stale.Load() })
-	h.p.Fresh()
-	if got := vpp.reads.Load() - reads; got != 1 {
-		t.Fatalf("stale counters read %d times, want 1", got)
-	}
-	if v := h.get(ifInOctets, 1001); v.Integer != 5000 {
-		t.Errorf("ifInOctets.1001 = %d after refresh, want 5000", v.Integer)
-	}
+	h.waitFor("ifInOctets.1001 = 5000 without a request", func() bool { return h.get(ifInOctets, 1001).Integer == 5000 })
 }
 
-func TestFreshFailureKeepsServing(t *testing.T) {
+// TestFailedReadKeepsServing: while the stats segment cannot be read the
+// previous counters are served and reads back off rather than spin.
+func TestFailedReadKeepsServing(t *testing.T) {
 	vpp := newFake()
 	h := start(t, vpp, 100*time.Millisecond)
 	vpp.mu.Lock()
-	vpp.failRead = true
+	vpp.failRead = errors.New("busy")
+	vpp.counters[1].RxBytes = 5000
 	vpp.mu.Unlock()
-	h.waitFor("the counters to go stale", func() bool { return h.p.stale.Load() })
-	h.p.Fresh()
-	if v := h.get(ifInOctets, 1001); v.Integer != 100 {
-		t.Errorf("ifInOctets.1001 = %d after a failed read, want the previous 100", v.Integer)
-	}
 	reads := vpp.reads.Load()
-	h.p.Fresh() // right after a failure: no new attempt on every request
-	if got := vpp.reads.Load() - reads; got != 0 {
-		t.Errorf("read retried at once after a failure (%d reads)", got)
+	h.waitFor("3 failed reads", func() bool { return vpp.reads.Load()-reads >= 3 })
+	if v := h.get(ifInOctets, 1001); v.Integer != 100 {
+		t.Errorf("ifInOctets.1001 = %d after failed reads, want the previous 100", v.Integer)
 	}
+	vpp.mu.Lock()
+	vpp.failRead = nil
+	vpp.mu.Unlock()
+	h.waitFor("ifInOctets.1001 = 5000 once readable", func() bool { return h.get(ifInOctets, 1001).Integer == 5000 })
 }
 
 func TestNewSegmentRebuildsFromFreshDetails(t *testing.T) {
@@ -300,14 +314,14 @@ func TestNewSegmentRebuildsFromFreshDetails(t *testing.T) {
 	vpp.segment = 2
 	vpp.mu.Unlock()
 	dumps := vpp.dumps.Load()
-	h.waitFor("the counters to go stale", func() bool { return h.p.stale.Load() })
-	h.p.Fresh()
 	// New counters are joined only with details dumped after them: the
 	// port is never seen with the sub-interface's new counters (7).
-	if v := h.get(ifInOctets, 1001); v.Integer != 100 && v.Integer != 70 {
-		t.Errorf("port ifInOctets = %d, want the previous 100 or the new 70", v.Integer)
-	}
-	h.waitFor("a dump after the new stats segment", func() bool { return vpp.dumps.Load() > dumps })
+	h.waitFor("a dump after the new stats segment", func() bool {
+		if v := h.get(ifInOctets, 1001); v.Integer != 100 && v.Integer != 70 {
+			t.Fatalf("port ifInOctets = %d, want the previous 100 or the new 70", v.Integer)
+		}
+		return vpp.dumps.Load() > dumps
+	})
 	h.waitFor("the port's counters at its new sw_if_index", func() bool { return h.get(ifInOctets, 1001).Integer == 70 })
 	if v := h.get(ifInOctets, 1002); v.Integer != 7 {
 		t.Errorf("sub ifInOctets = %d, want 7", v.Integer)
@@ -409,4 +423,151 @@ func TestBurstIsOneBuild(t *testing.T) {
 	if got := h.published.Load() - before; got > 2 {
 		t.Errorf("%d builds for a burst of 47 events, want 1 (or 2)", got)
 	}
+}
+
+// TestShortDumpKeepsRows: details missing from a dump while the stats
+// segment still names the interface keep their row, with its last details
+// and live counters; the dump is tried again until it is whole.
+func TestShortDumpKeepsRows(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, 50*time.Millisecond)
+	dumps := vpp.dumps.Load()
+	vpp.mu.Lock()
+	vpp.drop = func(i int) bool { return i == 1 } // TenGigabitEthernet3/0/0 goes missing
+	vpp.counters[1].RxBytes = 900
+	vpp.mu.Unlock()
+	h.p.requestFull()
+	h.waitFor("two dumps, the second a retry", func() bool { return vpp.dumps.Load()-dumps >= 2 })
+	if v := h.tree.Load().Get(ifNumber0); v.Integer != 3 {
+		t.Errorf("ifNumber.0 = %d after short dumps, want 3", v.Integer)
+	}
+	if v := h.get(ifOperStatus, 1001); v.Integer != 1 {
+		t.Errorf("kept row's ifOperStatus = %d, want its last up(1)", v.Integer)
+	}
+	h.waitFor("the kept row's counters live", func() bool { return h.get(ifInOctets, 1001).Integer == 900 })
+	vpp.mu.Lock()
+	vpp.drop = nil
+	vpp.mu.Unlock()
+	d := vpp.dumps.Load()
+	h.waitFor("another retry once whole", func() bool { return vpp.dumps.Load() > d })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.trans) != 0 {
+		t.Errorf("%d transitions through short dumps, want none", len(h.trans))
+	}
+}
+
+// TestGoneAfterTwoCompleteDumps: an interface that VPP no longer dumps nor
+// names in /if/names leaves at the second complete dump without it, not
+// at the first.
+func TestGoneAfterTwoCompleteDumps(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, time.Hour)
+	vpp.mu.Lock()
+	vpp.ifaces = vpp.ifaces[:2] // the sub-interface is gone, without an event
+	vpp.mu.Unlock()
+	dumps := vpp.dumps.Load()
+	h.p.requestFull()
+	h.waitFor("ifNumber.0 = 2", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 2 })
+	if got := vpp.dumps.Load() - dumps; got != 2 {
+		t.Errorf("row removed after %d dumps, want 2", got)
+	}
+}
+
+// TestDeleteEventDropsAtOnce: a delete event removes the row with the next
+// dump.
+func TestDeleteEventDropsAtOnce(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, time.Hour)
+	before := vpp.dumps.Load()
+	vpp.mu.Lock()
+	vpp.ifaces = vpp.ifaces[:2]
+	vpp.mu.Unlock()
+	h.events <- Event{SwIfIndex: 2, Deleted: true}
+	h.waitFor("ifNumber.0 = 2", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 2 })
+	if got := vpp.dumps.Load() - before; got != 1 {
+		t.Errorf("%d dumps for a deleted interface, want 1", got)
+	}
+}
+
+// TestVPPGoneReadsDown: with the API connection lost and the stats segment
+// gone for DownAfter, every row reads down with a transition each, rows and
+// ifIndexes kept; VPP back, the real states return.
+func TestVPPGoneReadsDown(t *testing.T) {
+	vpp := newFake()
+	h := startWith(t, vpp, 50*time.Millisecond, func(p *Poller) { p.cfg.DownAfter = 200 * time.Millisecond }, 0)
+	vpp.mu.Lock()
+	vpp.failDump = true
+	vpp.failRead = fmt.Errorf("checking: %w", ErrStatsGone)
+	vpp.mu.Unlock()
+	h.events <- Event{Down: true}
+	h.waitFor("every row down", func() bool {
+		return h.get(ifOperStatus, 1001).Integer == 2 && h.get(ifOperStatus, 1002).Integer == 2
+	})
+	if v := h.tree.Load().Get(ifNumber0); v.Integer != 3 {
+		t.Errorf("ifNumber.0 = %d while VPP is gone, want 3", v.Integer)
+	}
+	h.mu.Lock()
+	downs := len(h.trans)
+	h.mu.Unlock()
+	if downs != 2 {
+		t.Errorf("%d transitions when VPP went, want 2 (the port and its sub)", downs)
+	}
+	vpp.mu.Lock()
+	vpp.failDump, vpp.failRead = false, nil
+	vpp.segment, vpp.conn = 2, 2
+	vpp.mu.Unlock()
+	h.events <- Event{Conn: 2, Resync: true}
+	h.waitFor("the port up again", func() bool {
+		return h.get(ifOperStatus, 1001).Integer == 1 && h.get(ifOperStatus, 1002).Integer == 1
+	})
+}
+
+// TestSlowVPPKeepsStates: the API connection lost but the stats segment
+// readable is a slow VPP, not a dead one: states stay.
+func TestSlowVPPKeepsStates(t *testing.T) {
+	vpp := newFake()
+	h := startWith(t, vpp, 20*time.Millisecond, func(p *Poller) { p.cfg.DownAfter = 50 * time.Millisecond }, 0)
+	vpp.mu.Lock()
+	vpp.failDump = true
+	vpp.mu.Unlock()
+	h.events <- Event{Down: true}
+	reads := vpp.reads.Load()
+	h.waitFor("counters read for 10 times DownAfter", func() bool { return vpp.reads.Load()-reads > 25 })
+	if v := h.get(ifOperStatus, 1001); v.Integer != 1 {
+		t.Errorf("ifOperStatus = %d with the stats segment readable, want up(1)", v.Integer)
+	}
+}
+
+// TestOtherConnectionEventIgnored: an event of a newer connection is not
+// applied to the previous connection's interfaces: it waits for the dump.
+func TestOtherConnectionEventIgnored(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, time.Hour)
+	// The new VPP's sw_if_index 1 is admin down; the old one's was up.
+	vpp.mu.Lock()
+	vpp.conn = 7
+	vpp.ifaces[1].AdminUp = false
+	vpp.mu.Unlock()
+	dumps := vpp.dumps.Load()
+	h.events <- Event{Conn: 7, SwIfIndex: 1}
+	h.waitFor("a dump for the new connection", func() bool { return vpp.dumps.Load() > dumps })
+	h.waitFor("the port down", func() bool { return h.get(ifOperStatus, 1001).Integer == 2 })
+	if got := vpp.ones.Load(); got != 0 {
+		t.Errorf("asked VPP %d times for one interface of another connection", got)
+	}
+}
+
+// TestSubFollowsParent: a parent's link back up brings its sub-interface
+// up in the same build, though the sub's own flag (from a dump while the
+// parent was down) says down.
+func TestSubFollowsParent(t *testing.T) {
+	vpp := newFake()
+	vpp.ifaces[1].LinkUp, vpp.ifaces[2].LinkUp = false, false
+	h := start(t, vpp, time.Hour)
+	if v := h.get(ifOperStatus, 1002); v.Integer != 7 {
+		t.Fatalf("sub ifOperStatus = %d with its parent down, want lowerLayerDown(7)", v.Integer)
+	}
+	h.events <- Event{SwIfIndex: 1, LinkUp: true}
+	h.waitFor("the sub up with its parent", func() bool { return h.get(ifOperStatus, 1002).Integer == 1 })
 }

@@ -6,9 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
+
+// ErrNoSegment is wrapped by the errors of a Read that found no stats
+// segment to read: the stats socket is missing or nobody answers on it (VPP
+// is not running), as opposed to a segment that is busy or slow.
+var ErrNoSegment = errors.New("no stats segment")
 
 // probeTimeout bounds a probe when the context has no deadline.
 const probeTimeout = time.Second
@@ -24,22 +31,39 @@ type segmentID struct {
 // accepts, sends the memfd with SCM_RIGHTS, closes), and returns its
 // identity without mapping it.
 func probe(ctx context.Context, path string) (segmentID, error) {
+	id, _, err := probeSegment(ctx, path, false)
+	return id, err
+}
+
+// probeHeader is probe that also maps the segment's first page read-only,
+// so that the reader can watch in_progress without asking govpp (whose wait
+// for it spins) or dialing the socket again.
+func probeHeader(ctx context.Context, path string) (segmentID, []byte, error) {
+	return probeSegment(ctx, path, true)
+}
+
+func probeSegment(ctx context.Context, path string, mapHeader bool) (id segmentID, header []byte, err error) {
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", ErrNoSegment, err)
+		}
+	}()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unixpacket", path)
 	if err != nil {
-		return segmentID{}, err
+		return segmentID{}, nil, err
 	}
 	defer conn.Close()
 	uc, ok := conn.(*net.UnixConn)
 	if !ok {
-		return segmentID{}, fmt.Errorf("%s: not a unix socket", path)
+		return segmentID{}, nil, fmt.Errorf("%s: not a unix socket", path)
 	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(probeTimeout)
 	}
 	if err := uc.SetReadDeadline(deadline); err != nil {
-		return segmentID{}, err
+		return segmentID{}, nil, err
 	}
 	var buf [16]byte
 	// Room for a few descriptors, so that a sender passing more than one
@@ -49,11 +73,11 @@ func probe(ctx context.Context, path string) (segmentID, error) {
 	// VPP sends the descriptor with no payload byte, which Go reports as
 	// io.EOF on a SEQPACKET socket: what counts is the ancillary data.
 	if err != nil && (!errors.Is(err, io.EOF) || oobn == 0) {
-		return segmentID{}, fmt.Errorf("receiving the stats segment: %w", err)
+		return segmentID{}, nil, fmt.Errorf("receiving the stats segment: %w", err)
 	}
 	msgs, err := syscall.ParseSocketControlMessage(oob[:oobn])
 	if err != nil {
-		return segmentID{}, fmt.Errorf("parsing the stats socket's message: %w", err)
+		return segmentID{}, nil, fmt.Errorf("parsing the stats socket's message: %w", err)
 	}
 	var fds []int
 	for i := range msgs {
@@ -68,11 +92,33 @@ func probe(ctx context.Context, path string) (segmentID, error) {
 		}
 	}()
 	if len(fds) == 0 {
-		return segmentID{}, errors.New("the stats socket sent no segment descriptor")
+		return segmentID{}, nil, errors.New("the stats socket sent no segment descriptor")
 	}
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fds[0], &st); err != nil {
-		return segmentID{}, fmt.Errorf("examining the stats segment: %w", err)
+		return segmentID{}, nil, fmt.Errorf("examining the stats segment: %w", err)
 	}
-	return segmentID{dev: uint64(st.Dev), ino: st.Ino}, nil
+	id = segmentID{dev: uint64(st.Dev), ino: st.Ino}
+	if mapHeader {
+		if header, err = syscall.Mmap(fds[0], 0, headerSize, syscall.PROT_READ, syscall.MAP_SHARED); err != nil {
+			return segmentID{}, nil, fmt.Errorf("mapping the stats segment's header: %w", err)
+		}
+	}
+	return id, header, nil
+}
+
+// headerSize is what probeHeader maps: the header's words, on one page.
+const headerSize = 4096
+
+// inProgressOffset is the header word VPP sets while it changes the
+// directory (stats segment v2: version, base, epoch, in_progress, ...).
+const inProgressOffset = 24
+
+// busy reports whether VPP holds the mapped segment's in_progress.
+func busy(header []byte) bool {
+	if len(header) < inProgressOffset+8 {
+		return false
+	}
+	// An aligned 8-byte load: VPP writes the word whole.
+	return atomic.LoadUint64((*uint64)(unsafe.Pointer(&header[inProgressOffset]))) != 0
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -17,9 +19,11 @@ import (
 
 const (
 	defaultTimeout = time.Second
-	// busyRetry is the pause before reading again a segment that VPP was
-	// changing (in_progress set, or epoch moved under the read).
-	busyRetry = time.Millisecond
+	// firstBusyPause is the first pause before reading again a segment that
+	// VPP was changing (in_progress set, or epoch moved under the read); it
+	// doubles on each busy try, up to the reader's maximum backoff.
+	firstBusyPause    = time.Millisecond
+	defaultMaxBackoff = 250 * time.Millisecond
 )
 
 // Counters is one read of the interface counters.
@@ -55,6 +59,17 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// WithMaxBackoff caps the pause between tries of a segment VPP holds busy
+// (default 250 ms); the agent sets its poll interval, so counters are fresh
+// again within one interval of VPP finishing.
+func WithMaxBackoff(d time.Duration) Option {
+	return func(r *Reader) {
+		if d > 0 {
+			r.maxBackoff = d
+		}
+	}
+}
+
 // Reader reads interface counters from the stats segment served at a
 // stats socket. Its methods are safe for concurrent use (reads are
 // serialized).
@@ -62,20 +77,28 @@ type Reader struct {
 	socketPath string
 	log        logrus.FieldLogger
 	timeout    time.Duration
+	maxBackoff time.Duration
 
-	mu       sync.Mutex
-	sc       *statsclient.StatsClient // nil while detached
-	id       segmentID                // the segment sc maps
-	dir      *adapter.StatDir         // prepared /if/ entries; nil to prepare again
-	plan     []step                   // how to fold dir.Entries into Counters
-	segments uint64
-	names    []string // last names returned
+	mu     sync.Mutex
+	sc     *statsclient.StatsClient // nil while detached
+	id     segmentID                // the segment sc maps
+	header []byte                   // our own read-only mapping of its header
+	sock   sockID                   // the stats socket file when sc was made
+	// connecting is set while a govpp Connect abandoned at its deadline is
+	// still blocked (it has no timeout of its own): no second one is started
+	// meanwhile, so a VPP that accepts and never answers costs one
+	// goroutine and one descriptor, not one per Read.
+	connecting atomic.Bool
+	dir        *adapter.StatDir // prepared /if/ entries; nil to prepare again
+	plan       []step           // how to fold dir.Entries into Counters
+	segments   uint64
+	names      []string // last names returned
 }
 
 // New returns a Reader for the stats socket at socketPath (e.g.
 // /run/vpp/stats.sock). It connects on the first Read.
 func New(socketPath string, opts ...Option) *Reader {
-	r := &Reader{socketPath: socketPath, timeout: defaultTimeout}
+	r := &Reader{socketPath: socketPath, timeout: defaultTimeout, maxBackoff: defaultMaxBackoff}
 	for _, o := range opts {
 		o(r)
 	}
@@ -131,6 +154,8 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 	}()
 
 	var last error // why the previous try did not succeed
+	wait := firstBusyPause
+	probed := time.Now() // attach probes; a read starts from its mapping
 	for {
 		if err := ctx.Err(); err != nil {
 			if last != nil {
@@ -143,13 +168,34 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 				return Counters{}, err
 			}
 		}
+		// While VPP holds in_progress, wait on our own mapping of the header:
+		// govpp would spin on it, and a probe would dial stats.sock each try.
+		// The segment is still checked now and then (a new VPP binds a new
+		// socket file at once; a moved segment is only seen by a probe), so
+		// an abandoned busy segment is left.
+		fresh := time.Since(probed) < probeEvery && r.sock == statSocket(r.socketPath)
+		if fresh && busy(r.header) {
+			last = errSegmentBusy
+			pause(ctx, wait)
+			wait = min(2*wait, r.maxBackoff)
+			continue
+		}
 		prepared := r.dir == nil
 		uerr := r.update()
+		busyErr := errors.Is(uerr, adapter.ErrStatsDataBusy) || errors.Is(uerr, adapter.ErrStatsAccessFailed)
+		if busyErr && fresh {
+			// VPP was changing the directory: read again shortly, from the
+			// same mapping.
+			last = uerr
+			pause(ctx, wait)
+			wait = min(2*wait, r.maxBackoff)
+			continue
+		}
 		// Whatever update said, it only counts if the segment is still the
 		// one VPP serves: after a restart, the values just read may be the
-		// old segment's frozen ones, and an old segment that stays busy
-		// (abandoned with in_progress set) must be left, not waited on.
+		// old segment's frozen ones.
 		id, err := probe(ctx, r.socketPath)
+		probed = time.Now()
 		if err != nil {
 			if ctx.Err() == nil {
 				// VPP is gone: drop the mapping of its dead segment.
@@ -169,10 +215,12 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 		switch {
 		case uerr == nil:
 			return r.fold(buf), nil
-		case errors.Is(uerr, adapter.ErrStatsDataBusy), errors.Is(uerr, adapter.ErrStatsAccessFailed):
-			// VPP was changing the directory: read again shortly.
+		case busyErr:
+			// Still the segment VPP serves, still busy: read again.
 			last = uerr
-			pause(ctx, busyRetry)
+			r.sock = statSocket(r.socketPath)
+			pause(ctx, wait)
+			wait = min(2*wait, r.maxBackoff)
 		case errors.Is(uerr, adapter.ErrStatsDisconnected):
 			// govpp's own socket watcher saw the socket go and failed to
 			// map a new segment: start over with a new client.
@@ -191,6 +239,31 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 	}
 }
 
+// probeEvery is how often a Read that VPP keeps busy checks, by dialing
+// stats.sock, that the busy segment is still the one VPP serves.
+const probeEvery = 200 * time.Millisecond
+
+// errSegmentBusy is the last error of a Read that timed out while VPP held
+// the segment's in_progress.
+var errSegmentBusy = errors.New("VPP holds the stats segment busy (in_progress)")
+
+// sockID identifies the stats socket file: VPP binds a new one when it
+// starts, so a changed identity means another VPP (or none).
+type sockID struct {
+	dev, ino uint64
+	ctime    int64
+}
+
+// statSocket returns the identity of the socket file at path; the zero
+// sockID when there is none.
+func statSocket(path string) sockID {
+	var st syscall.Stat_t
+	if syscall.Stat(path, &st) != nil {
+		return sockID{}
+	}
+	return sockID{dev: uint64(st.Dev), ino: st.Ino, ctime: st.Ctim.Nano()}
+}
+
 // attach maps the segment VPP serves now through a new govpp client. The
 // segment is probed before and after govpp's own connection: if both probes
 // see the same memfd, govpp received that memfd too (VPP hands one memfd to
@@ -198,27 +271,31 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 // earlier one).
 func (r *Reader) attach(ctx context.Context) error {
 	for {
-		before, err := probe(ctx, r.socketPath)
+		sock := statSocket(r.socketPath)
+		before, header, err := probeHeader(ctx, r.socketPath)
 		if err != nil {
 			return fmt.Errorf("connecting to the stats socket: %w", err)
 		}
-		sc, err := connectStats(ctx, r.socketPath)
+		sc, err := r.connectStats(ctx)
 		if err != nil {
+			_ = syscall.Munmap(header)
 			return fmt.Errorf("mapping the stats segment: %w", err)
 		}
 		after, err := probe(ctx, r.socketPath)
 		if err != nil {
 			_ = sc.Disconnect()
+			_ = syscall.Munmap(header)
 			return fmt.Errorf("connecting to the stats socket: %w", err)
 		}
 		if before != after {
 			_ = sc.Disconnect()
+			_ = syscall.Munmap(header)
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("mapping the stats segment: %w", err)
 			}
 			continue
 		}
-		r.sc, r.id, r.dir = sc, before, nil
+		r.sc, r.id, r.dir, r.header, r.sock = sc, before, nil, header, sock
 		r.segments++
 		r.log.WithField("segment", r.segments).Debug("mapped the stats segment")
 		return nil
@@ -229,8 +306,11 @@ func (r *Reader) attach(ctx context.Context) error {
 // blocking recvmsg that has no timeout, under ctx: if VPP accepts and never
 // answers, the Read fails at its deadline and the connection is dropped
 // whenever it completes.
-func connectStats(ctx context.Context, path string) (*statsclient.StatsClient, error) {
-	sc := statsclient.NewStatsClient(path,
+func (r *Reader) connectStats(ctx context.Context) (*statsclient.StatsClient, error) {
+	if !r.connecting.CompareAndSwap(false, true) {
+		return nil, errors.New("an earlier connection to the stats socket is still unanswered")
+	}
+	sc := statsclient.NewStatsClient(r.socketPath,
 		// The socket was just seen; do not wait for it.
 		statsclient.SetSocketRetryPeriod(time.Millisecond),
 		statsclient.SetSocketRetryTimeout(time.Millisecond))
@@ -238,6 +318,7 @@ func connectStats(ctx context.Context, path string) (*statsclient.StatsClient, e
 	go func() { done <- sc.Connect() }()
 	select {
 	case err := <-done:
+		r.connecting.Store(false)
 		if err != nil {
 			return nil, err
 		}
@@ -247,6 +328,7 @@ func connectStats(ctx context.Context, path string) (*statsclient.StatsClient, e
 			if <-done == nil {
 				_ = sc.Disconnect()
 			}
+			r.connecting.Store(false)
 		}()
 		return nil, ctx.Err()
 	}
@@ -257,8 +339,11 @@ func (r *Reader) detach() error {
 		return nil
 	}
 	err := r.sc.Disconnect()
-	r.sc, r.dir, r.plan = nil, nil, nil
-	r.id = segmentID{}
+	if r.header != nil {
+		_ = syscall.Munmap(r.header)
+	}
+	r.sc, r.dir, r.plan, r.header = nil, nil, nil, nil
+	r.id, r.sock = segmentID{}, sockID{}
 	if err != nil {
 		return fmt.Errorf("unmapping the stats segment: %w", err)
 	}

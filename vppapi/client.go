@@ -30,6 +30,7 @@ const (
 	defaultReconnectInterval = time.Second
 	firstBackoff             = 50 * time.Millisecond
 	defaultHealthInterval    = time.Second
+	pingTimeout              = time.Second
 	defaultEventBuffer       = 1024
 	// eventQueue is govpp's own buffer between its socket reader and us;
 	// govpp drops notifications (with a warning) when it is full.
@@ -93,6 +94,7 @@ type Client struct {
 	dial func(path string, timeout time.Duration) adapter.VppAPI
 
 	sess    atomic.Pointer[session]
+	conns   uint64 // connections made; Run's goroutine only
 	running atomic.Bool
 	in      chan Event // from the sessions to forward
 	out     chan Event // Events
@@ -135,6 +137,7 @@ func (c *Client) Events() <-chan Event { return c.out }
 
 // session is one live API connection and what the running VPP supports.
 type session struct {
+	id      uint64 // Event.Conn of this connection
 	conn    *core.Connection
 	ctx     context.Context // cancelled when the session ends
 	cancel  context.CancelFunc
@@ -335,17 +338,21 @@ func (c *Client) checkCompatibility(s *session) error {
 // serve runs one session: it forwards events, pings VPP and returns when the
 // ping fails or ctx is done, after tearing the session down.
 func (c *Client) serve(ctx context.Context, s *session, w api.Watcher) error {
+	c.conns++
+	s.id = c.conns
+	c.sess.Store(s)
+	// Connected goes before any event of this connection, so the receiver
+	// never applies an event to what it learnt from the previous one.
+	c.in <- Event{Kind: Connected, Conn: s.id}
 	pumpDone := make(chan struct{})
 	go func() {
 		defer close(pumpDone)
 		for m := range w.Events() {
 			if e, ok := m.(*interfaces.SwInterfaceEvent); ok {
-				c.in <- eventFrom(e)
+				c.in <- eventFrom(e, s.id)
 			}
 		}
 	}()
-	c.sess.Store(s)
-	c.in <- Event{Kind: Connected}
 	c.log.WithField("version", s.version).Info("connected to VPP")
 
 	var err error
@@ -367,13 +374,16 @@ loop:
 	<-pumpDone
 	s.conn.Disconnect()
 	if ctx.Err() == nil {
-		c.in <- Event{Kind: Disconnected}
+		c.in <- Event{Kind: Disconnected, Conn: s.id}
 	}
 	return err
 }
 
 func (c *Client) ping(ctx context.Context, s *session) error {
-	rctx, cancel := s.requestContext(ctx, c.reqTimeout)
+	// A control_ping costs VPP's main thread nothing: one that takes a
+	// second means the connection (or VPP) is gone or stalled, and saying
+	// so early lets the agent tell a dead VPP from a live one sooner.
+	rctx, cancel := s.requestContext(ctx, min(c.reqTimeout, pingTimeout))
 	defer cancel()
 	if err := s.conn.Invoke(rctx, &memclnt.ControlPing{}, &memclnt.ControlPingReply{}); err != nil {
 		return fmt.Errorf("pinging VPP: %w", err)

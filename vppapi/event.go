@@ -49,7 +49,11 @@ func (k EventKind) String() string {
 // sub-interface arrives with LinkUp false although its link is up. Treat an
 // event as "this interface changed" and take the state from a dump.
 type Event struct {
-	Kind      EventKind
+	Kind EventKind
+	// Conn numbers the API connection the event belongs to, from 1: what
+	// was learnt on one connection (sw_if_index values above all) must not
+	// be applied to another's interfaces. 0 on a Resync from forward.
+	Conn      uint64
 	SwIfIndex uint32
 	AdminUp   bool
 	LinkUp    bool
@@ -57,9 +61,10 @@ type Event struct {
 }
 
 // eventFrom maps one sw_interface_event.
-func eventFrom(e *interfaces.SwInterfaceEvent) Event {
+func eventFrom(e *interfaces.SwInterfaceEvent, conn uint64) Event {
 	return Event{
 		Kind:      InterfaceChanged,
+		Conn:      conn,
 		SwIfIndex: uint32(e.SwIfIndex),
 		AdminUp:   e.Flags&interface_types.IF_STATUS_API_FLAG_ADMIN_UP != 0,
 		LinkUp:    e.Flags&interface_types.IF_STATUS_API_FLAG_LINK_UP != 0,

@@ -32,23 +32,45 @@ const maxLCPPages = 1 << 16
 // those features. It fails with ErrNotConnected while there is no
 // connection; the whole call is bounded by the request timeout.
 func (c *Client) Interfaces(ctx context.Context) ([]mib.Interface, error) {
+	ifs, _, err := c.Dump(ctx)
+	return ifs, err
+}
+
+// Dump is Interfaces that also says which connection (Event.Conn) the
+// interfaces came from.
+func (c *Client) Dump(ctx context.Context) (ifs []mib.Interface, conn uint64, err error) {
 	s := c.sess.Load()
 	if s == nil {
-		return nil, ErrNotConnected
+		return nil, 0, ErrNotConnected
 	}
 	ctx, cancel := s.requestContext(ctx, c.reqTimeout)
 	defer cancel()
-	return s.interfaces(ctx)
+	ifs, err = s.interfaces(ctx)
+	return ifs, s.id, err
 }
+
+// ErrOtherConnection is returned by InterfaceOn when the connection it names
+// is no longer the current one.
+var ErrOtherConnection = errors.New("the VPP connection changed")
 
 // Interface returns what sw_interface_dump says of one interface (its
 // state, name, MTU...; bond and linux-cp fields are not filled: use
 // Interfaces for those). found is false when VPP has no such interface.
 // It costs one details message where Interfaces costs a full dump.
 func (c *Client) Interface(ctx context.Context, swIfIndex uint32) (in mib.Interface, found bool, err error) {
+	return c.InterfaceOn(ctx, 0, swIfIndex)
+}
+
+// InterfaceOn is Interface asked of connection conn (Event.Conn; 0 for
+// whichever is current): a sw_if_index learnt on one connection may name
+// another interface on the next, so it fails with ErrOtherConnection then.
+func (c *Client) InterfaceOn(ctx context.Context, conn uint64, swIfIndex uint32) (in mib.Interface, found bool, err error) {
 	s := c.sess.Load()
 	if s == nil {
 		return in, false, ErrNotConnected
+	}
+	if conn != 0 && conn != s.id {
+		return in, false, ErrOtherConnection
 	}
 	ctx, cancel := s.requestContext(ctx, c.reqTimeout)
 	defer cancel()

@@ -173,7 +173,7 @@ func TestEventFromFixture(t *testing.T) {
 		if err := codec.DefaultCodec.DecodeMsg(raw, e); err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, eventFrom(e))
+		got = append(got, eventFrom(e, 0))
 	}
 	want := []Event{
 		{Kind: InterfaceChanged, SwIfIndex: 3},

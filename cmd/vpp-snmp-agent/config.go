@@ -25,6 +25,7 @@ type config struct {
 	IfIndexForgetAfter time.Duration `envconfig:"IFINDEX_FORGET_AFTER"`
 	PollInterval       time.Duration `envconfig:"POLL_INTERVAL"`
 	DetailsInterval    time.Duration `envconfig:"DETAILS_INTERVAL"`
+	VPPDownAfter       time.Duration `envconfig:"VPP_DOWN_AFTER"`
 	LCPNames           bool          `envconfig:"LCP_NAMES"`
 	Priority           uint          `envconfig:"PRIORITY"`
 	TrapRate           int           `envconfig:"TRAP_RATE"`
@@ -44,6 +45,7 @@ func defaultConfig() config {
 		IfIndexForgetAfter: 30 * 24 * time.Hour,
 		PollInterval:       time.Second,
 		DetailsInterval:    30 * time.Second,
+		VPPDownAfter:       5 * time.Second,
 		Priority:           100,
 		TrapRate:           100,
 		LogLevel:           "info",
@@ -94,6 +96,7 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.DurationVar(&cfg.IfIndexForgetAfter, "ifindex-forget-after", cfg.IfIndexForgetAfter, "forget an interface name unseen in VPP for this long, and give its ifIndex to no other name for as long again (0: never)")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "maximum age of a counter value served")
 	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump (events are seen at once anyway)")
+	fs.DurationVar(&cfg.VPPDownAfter, "vpp-down-after", cfg.VPPDownAfter, "how long VPP's API socket and stats segment must both be gone before every interface reads down")
 	fs.BoolVar(&cfg.LCPNames, "lcp-names", cfg.LCPNames, "use linux-cp host names (e.g. e0) as ifName of the tap side")
 	fs.UintVar(&cfg.Priority, "priority", cfg.Priority, "AgentX registration priority (below 127 wins over snmpd's own IF-MIB)")
 	fs.IntVar(&cfg.TrapRate, "trap-rate", cfg.TrapRate, "maximum linkUp/linkDown notifications per second (0: none sent)")
@@ -130,6 +133,9 @@ func (c config) validate() error {
 	}
 	if c.DetailsInterval <= 0 {
 		return fmt.Errorf("--details-interval %v: must be positive", c.DetailsInterval)
+	}
+	if c.VPPDownAfter <= 0 {
+		return fmt.Errorf("--vpp-down-after %v: must be positive", c.VPPDownAfter)
 	}
 	if c.Priority == 0 || c.Priority > 255 {
 		return fmt.Errorf("--priority %d: want 1..255", c.Priority)

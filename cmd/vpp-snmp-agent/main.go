@@ -114,6 +114,12 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	log := newLogger(cfg, stderr)
 	// govpp logs through package-level loggers; route them through ours.
 	core.SetLogger(log)
+	// govpp's socket reader drops a reply (a dump then comes back short,
+	// with no error) when a request's reply buffer stays full for this
+	// long; the default 100 ms is one descheduling of our reader. Waiting
+	// longer delays other replies instead, which the request timeouts
+	// bound, and the poller keeps rows a short dump misses anyway.
+	core.ReplyChannelTimeout = 2 * time.Second
 	socketclient.SetLogger(log.WithField("component", "govpp"))
 	statsclient.Log = log // its default writes to stdout
 
@@ -124,16 +130,13 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 			return nil, fmt.Errorf("--config: %w", err)
 		}
 	}
-	var p *poller.Poller // set below; the session calls it once per request
 	session, err := agentx.New(agentx.Config{
 		Addr:        cfg.AgentXAddr,
 		ID:          subagentID,
 		Description: "vpp-snmp-agent " + version + ": IF-MIB for VPP",
 		Priority:    uint8(cfg.Priority),
 		Subtrees:    mib.Subtrees(),
-		// Counters are read on demand: an idle agent reads nothing.
-		BeforeRequest: func() { p.Fresh() },
-		Logger:        log,
+		Logger:      log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--agentx-addr: %w", err)
@@ -151,27 +154,29 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		log:     log,
 		session: session,
 		vpp:     vppapi.New(cfg.APISocket, vppapi.WithLogger(log)),
-		stats:   statsread.New(cfg.StatsSocket, statsread.WithLogger(log)),
-		events:  make(chan poller.Event, 256),
+		stats: statsread.New(cfg.StatsSocket, statsread.WithLogger(log),
+			statsread.WithMaxBackoff(cfg.PollInterval), statsread.WithTimeout(max(time.Second, cfg.PollInterval))),
+		events: make(chan poller.Event, 256),
 	}
 	a.notifier = poller.NewNotifier(session.Notify, cfg.TrapRate, log)
-	p, err = poller.New(poller.Config{
-		Interfaces: a.vpp.Interfaces,
-		Interface:  a.vpp.Interface,
-		Counters: func(ctx context.Context) ([]mib.Counters, uint64, error) {
-			c, err := a.stats.Read(ctx)
-			return c.BySwIfIndex, c.Segment, err
+	p, err := poller.New(poller.Config{
+		Interfaces: func(ctx context.Context) (poller.Dump, error) {
+			ifs, conn, err := a.vpp.Dump(ctx)
+			return poller.Dump{Interfaces: ifs, Conn: conn}, err
 		},
-		Events:  a.events,
-		Publish: session.SetTree,
-		Notify:  a.notifier.Transition,
-		Indexes: idx,
+		Interface: a.vpp.InterfaceOn,
+		Counters:  a.readStats,
+		Events:    a.events,
+		Publish:   session.SetTree,
+		Notify:    a.notifier.Transition,
+		Indexes:   idx,
 		SaveIndexes: func(x *mib.Indexes) error {
 			return ifindexfile.Save(cfg.IfIndexFile, x)
 		},
 		Options:         mib.Options{Clock: session.Clock(), LCPNames: cfg.LCPNames, Aliases: aliases},
 		MaxAge:          cfg.PollInterval,
 		DetailsInterval: cfg.DetailsInterval,
+		DownAfter:       cfg.VPPDownAfter,
 		Logger:          log,
 	})
 	if err != nil {
@@ -201,6 +206,18 @@ func logIfIndexLoad(log logrus.FieldLogger, path string, idx *mib.Indexes, rep i
 	default:
 		l.Info("no ifIndex state file yet: first start (1000 + sw_if_index)")
 	}
+}
+
+// readStats reads the stats segment for the poller, which must tell a
+// segment that is gone (VPP dead, when the API is lost too) from one that
+// is busy or slow. Each read gets its own storage: the poller serves the
+// previous read's counters until it has the next.
+func (a *agent) readStats(ctx context.Context) (poller.Stats, error) {
+	c, err := a.stats.Read(ctx)
+	if errors.Is(err, statsread.ErrNoSegment) {
+		err = fmt.Errorf("%w: %w", poller.ErrStatsGone, err)
+	}
+	return poller.Stats{Counters: c.BySwIfIndex, Names: c.Names, Segment: c.Segment}, err
 }
 
 // serve runs every part until ctx is done, then closes the AgentX session.
@@ -243,14 +260,16 @@ func (a *agent) forwardEvents(ctx context.Context) {
 			if !ok {
 				return
 			}
-			var pe poller.Event
+			pe := poller.Event{Conn: ev.Conn}
 			switch ev.Kind {
 			case vppapi.InterfaceChanged:
-				pe = poller.Event{SwIfIndex: ev.SwIfIndex, AdminUp: ev.AdminUp, LinkUp: ev.LinkUp, Deleted: ev.Deleted}
+				pe.SwIfIndex, pe.AdminUp, pe.LinkUp, pe.Deleted = ev.SwIfIndex, ev.AdminUp, ev.LinkUp, ev.Deleted
 			case vppapi.Connected, vppapi.Resync:
-				pe = poller.Event{Resync: true}
+				pe.Resync = true
+			case vppapi.Disconnected:
+				pe.Down = true // with the stats segment gone too, VPP is
 			default:
-				continue // Disconnected: keep serving the last snapshot
+				continue
 			}
 			select {
 			case a.events <- pe:
