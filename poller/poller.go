@@ -520,17 +520,24 @@ func (p *Poller) checkDown(apiLost time.Time) bool {
 }
 
 // saver stores every new ifIndex map, retrying a failed save every few
-// seconds (an ifIndex not on disk would be lost at the next restart), and
-// saves what is pending once more when ctx ends.
+// seconds (an ifIndex not on disk would be lost at the next restart) and
+// saying so at error level again at least once a minute while it fails, so
+// that a state it cannot save does not scroll out of sight. When ctx ends
+// it saves once more: what is pending, else the current map unchanged, so
+// that the previous copy the file keeps beside it holds the same map and a
+// file damaged while the agent is stopped costs no ifIndex.
 func (p *Poller) saver(ctx context.Context) {
 	if p.cfg.SaveIndexes == nil {
 		return
 	}
+	// Logging every retry would flood the log; logging once gets lost in it.
+	logEvery := min(time.Minute, 12*p.saveRetry)
 	var pending *mib.Indexes
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
-	failing := false
+	failures := 0
+	var failingSince, loggedAt time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -538,10 +545,13 @@ func (p *Poller) saver(ctx context.Context) {
 			case pending = <-p.saveq:
 			default:
 			}
-			if pending != nil {
-				if err := p.cfg.SaveIndexes(pending); err != nil {
-					p.log.WithError(err).Error("saving the ifIndex map at exit; new ifIndexes are lost")
-				}
+			if pending == nil {
+				p.mu.Lock()
+				pending = p.idx
+				p.mu.Unlock()
+			}
+			if err := p.cfg.SaveIndexes(pending); err != nil {
+				p.log.WithError(err).Error("saving the ifIndex map at exit; ifIndexes allocated since the last save are lost")
 			}
 			return
 		case pending = <-p.saveq:
@@ -551,16 +561,23 @@ func (p *Poller) saver(ctx context.Context) {
 			continue
 		}
 		if err := p.cfg.SaveIndexes(pending); err != nil {
-			if !failing {
-				p.log.WithError(err).WithField("retry_every", p.saveRetry).Error("saving the ifIndex map; retrying")
-				failing = true
+			now := time.Now()
+			failures++
+			if failures == 1 {
+				failingSince = now
+			}
+			if failures == 1 || now.Sub(loggedAt) >= logEvery {
+				p.log.WithError(err).WithFields(logrus.Fields{
+					"retry_every": p.saveRetry, "failing_since": failingSince.Format(time.RFC3339), "attempts": failures,
+				}).Error("saving the ifIndex map; retrying (ifIndexes allocated since the last save are lost if the agent stops)")
+				loggedAt = now
 			}
 			retry.Reset(p.saveRetry)
 			continue
 		}
-		if failing {
-			p.log.Info("ifIndex map saved")
-			failing = false
+		if failures > 0 {
+			p.log.WithField("attempts", failures+1).Info("ifIndex map saved")
+			failures = 0
 		}
 		pending = nil
 	}

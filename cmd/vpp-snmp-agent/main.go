@@ -51,7 +51,9 @@ func main() {
 
 // run is main without the exit, for tests: 0 on a clean stop, 2 on a bad
 // configuration. Once started the agent does not give up: it retries VPP
-// and snmpd until stopped.
+// and snmpd until stopped. A bad ifIndex state file is not a bad
+// configuration (a restart could not fix it either): it is logged and the
+// agent starts.
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseConfig(args, stdout)
 	if errors.Is(err, errHelp) {
@@ -107,8 +109,9 @@ type agent struct {
 }
 
 // setup checks everything that can be checked before starting (the vppcfg
-// file, the ifIndex file, the AgentX address), so that a bad configuration
-// fails at once with one clear line and nothing half-started.
+// file, the AgentX address), so that a bad configuration fails at once with
+// one clear line and nothing half-started, and loads the ifIndex state,
+// which cannot fail: what was wrong with it is logged.
 func setup(cfg config, stderr io.Writer) (*agent, error) {
 	log := newLogger(cfg, stderr)
 	// govpp logs through package-level loggers; route them through ours.
@@ -129,13 +132,6 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 			return nil, fmt.Errorf("--config: %w", err)
 		}
 	}
-	idx, err := ifindexfile.Load(cfg.IfIndexFile)
-	if err != nil {
-		return nil, fmt.Errorf("--ifindex-file: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(cfg.IfIndexFile), 0o755); err != nil {
-		return nil, fmt.Errorf("--ifindex-file: %w", err)
-	}
 	session, err := agentx.New(agentx.Config{
 		Addr:        cfg.AgentXAddr,
 		ID:          subagentID,
@@ -146,6 +142,14 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--agentx-addr: %w", err)
+	}
+	// After every check that exits 2, so that such an exit prints one line.
+	idx, rep := ifindexfile.Load(cfg.IfIndexFile)
+	logIfIndexLoad(log, cfg.IfIndexFile, idx, rep)
+	idx = idx.WithForgetAfter(cfg.IfIndexForgetAfter)
+	if err := os.MkdirAll(filepath.Dir(cfg.IfIndexFile), 0o755); err != nil {
+		// Serving matters more than saving; the saver repeats the error.
+		log.WithError(err).Error("creating the ifIndex state directory")
 	}
 	a := &agent{
 		cfg:     cfg,
@@ -185,6 +189,28 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	}
 	a.poller = p
 	return a, nil
+}
+
+// logIfIndexLoad says what loading the ifIndex state found: each problem,
+// and which map the agent starts from, at error level when ifIndexes may
+// change because of it.
+func logIfIndexLoad(log logrus.FieldLogger, path string, idx *mib.Indexes, rep ifindexfile.LoadReport) {
+	for _, err := range rep.Problems {
+		log.WithError(err).WithField("file", path).Error("ifIndex state file unusable")
+	}
+	l := log.WithFields(logrus.Fields{"file": path, "names": idx.Len()})
+	switch {
+	case rep.From == path:
+		l.Info("ifIndex state loaded")
+	case rep.From != "" && len(rep.Problems) == 0:
+		l.WithField("from", rep.From).Warn("ifIndex state file missing; using its previous copy (remove both to start afresh)")
+	case rep.From != "":
+		l.WithField("from", rep.From).Error("using the previous copy of the ifIndex state; names first seen after it was written may get other ifIndexes")
+	case len(rep.Problems) > 0:
+		l.Error("no usable ifIndex state: starting as on first sight (1000 + sw_if_index); interfaces may get other ifIndexes")
+	default:
+		l.Info("no ifIndex state file yet: first start (1000 + sw_if_index)")
+	}
 }
 
 // readStats reads the stats segment for the poller, which must tell a
