@@ -99,7 +99,7 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "maximum age of a counter value served")
 	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump (events are seen at once anyway)")
 	fs.DurationVar(&cfg.VPPDownAfter, "vpp-down-after", cfg.VPPDownAfter, "how long VPP's API socket and stats segment must both be gone before every interface reads down")
-	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve Prometheus metrics on http://HOST:PORT/metrics (default off)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve Prometheus metrics on http://HOST:PORT/metrics; empty: none")
 	fs.BoolVar(&cfg.LCPNames, "lcp-names", cfg.LCPNames, "use linux-cp host names (e.g. e0) as ifName of the tap side")
 	fs.UintVar(&cfg.Priority, "priority", cfg.Priority, "AgentX registration priority (below 127 wins over snmpd's own IF-MIB)")
 	fs.IntVar(&cfg.TrapRate, "trap-rate", cfg.TrapRate, "maximum linkUp/linkDown notifications per second (0: none sent)")
