@@ -18,7 +18,7 @@ import (
 )
 
 // TestAgentRefusesBadConfiguration runs the agent as an operator would
-// with a mistake in its configuration: it must exit 2 at once with one
+// with a mistake in its configuration: it must exit 78 (EX_CONFIG) at once with one
 // line on stderr saying what is wrong (and --help exit 0 with the usage on
 // stdout). Nothing else runs: the checks come before any connection. A bad
 // ifIndex file is not among them: see TestCorruptIfIndexFileStarts.
@@ -59,8 +59,8 @@ func TestAgentRefusesBadConfiguration(t *testing.T) {
 			t.Parallel()
 			args := append([]string{"--ifindex-file", good}, c.args...)
 			code, stdout, stderr := runAgentOnce(t, args...)
-			if code != 2 {
-				t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr)
+			if code != 78 {
+				t.Errorf("exit status %d, want 78 (stderr %q)", code, stderr)
 			}
 			if stdout != "" {
 				t.Errorf("stdout %q, want nothing", stdout)

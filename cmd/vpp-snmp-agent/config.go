@@ -80,7 +80,7 @@ const maxTrapRate = 10000
 var errHelp = errors.New("help requested")
 
 // parseConfig reads the environment (through getenv's envconfig) and args.
-// Any error is a configuration error: the caller prints it and exits 2.
+// Any error is a configuration error: the caller prints it and exits exitConfig.
 func parseConfig(args []string, stdout io.Writer) (config, error) {
 	cfg := defaultConfig()
 	if err := envconfig.Process("VPP_SNMP", &cfg); err != nil {

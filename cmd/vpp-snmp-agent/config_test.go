@@ -28,7 +28,7 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
-// TestBadConfigurations: each bad input gives exit status 2 and exactly one
+// TestBadConfigurations: each bad input gives exit status exitConfig and exactly one
 // line on stderr that names what is wrong.
 func TestBadConfigurations(t *testing.T) {
 	dir := t.TempDir()
@@ -62,7 +62,7 @@ func TestBadConfigurations(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var stdout, stderr bytes.Buffer
-			if code := run(tc.args, &stdout, &stderr); code != 2 {
+			if code := run(tc.args, &stdout, &stderr); code != exitConfig {
 				t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr.String())
 			}
 			if stdout.Len() != 0 {

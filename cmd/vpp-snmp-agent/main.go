@@ -32,6 +32,11 @@ import (
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppcfg"
 )
 
+// exitConfig is the exit status of a bad configuration, which a restart
+// cannot fix (sysexits' EX_CONFIG): not 2, which is what Go's runtime exits
+// with on a panic, a crash the unit must restart.
+const exitConfig = 78
+
 // version is set at build time (-ldflags -X main.version=...).
 var version = "dev"
 
@@ -49,8 +54,8 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is main without the exit, for tests: 0 on a clean stop, 2 on a bad
-// configuration. Once started the agent does not give up: it retries VPP
+// run is main without the exit, for tests: 0 on a clean stop, exitConfig
+// on a bad configuration. Once started the agent does not give up: it retries VPP
 // and snmpd until stopped. A bad ifIndex state file is not a bad
 // configuration (a restart could not fix it either): it is logged and the
 // agent starts.
@@ -61,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpp-snmp-agent: %s\n", oneLine(err))
-		return 2
+		return exitConfig
 	}
 	if cfg.Version {
 		fmt.Fprintf(stdout, "vpp-snmp-agent %s\n", version)
@@ -75,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	a, err := setup(cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpp-snmp-agent: %s\n", oneLine(err))
-		return 2
+		return exitConfig
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -143,7 +148,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--agentx-addr: %w", err)
 	}
-	// After every check that exits 2, so that such an exit prints one line.
+	// After every check that exits exitConfig, so that such an exit prints one line.
 	idx, rep := ifindexfile.Load(cfg.IfIndexFile)
 	logIfIndexLoad(log, cfg.IfIndexFile, idx, rep)
 	idx = idx.WithForgetAfter(cfg.IfIndexForgetAfter)
