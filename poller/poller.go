@@ -646,22 +646,22 @@ const detachedSwIfIndex = ^uint32(0)
 // reconcile returns the interfaces to build: dump's, and the previous
 // dump's rows that a single dump is not allowed to delete (net-snmp's
 // "fade out, never drop"). An interface missing from dump is dropped when
-// VPP said it deleted it, or when /if/names (names) does not name it
-// either, two complete dumps in a row; until then it keeps its last
-// details. A dump is complete when it has every interface names lists.
-// With names nil (the stats segment unreadable) nothing is dropped but
-// what VPP said it deleted. Run's goroutine only; p.mu is held.
+// VPP said it deleted it, or when two dumps in a row lack it and
+// /if/names (names, read without VPP's main thread, so never short) does
+// not name it either; until then it keeps its last details. A dump short
+// of what names lists does not stop that: the two sources agreeing on one
+// interface is what counts. With names nil (the stats segment unreadable)
+// nothing is dropped but what VPP said it deleted. Run's goroutine only;
+// p.mu is held.
 func (p *Poller) reconcile(dump []mib.Interface, names []string) ([]mib.Interface, fullResult) {
 	res := fullResult{dumped: len(dump)}
 	inDump := make(map[string]bool, len(dump))
 	for i := range dump {
 		inDump[dump[i].Name] = true
 	}
-	complete := names != nil
 	for _, n := range names {
 		if n != "" && n != "deleted" && !inDump[n] {
 			res.short++
-			complete = false
 		}
 	}
 	var (
@@ -704,7 +704,7 @@ func (p *Poller) reconcile(dump []mib.Interface, names []string) ([]mib.Interfac
 			named = !dumpedSw[sw] // else the segment is older than the dump
 		}
 		if !named {
-			if complete {
+			if names != nil {
 				p.absent[in.Name]++
 			}
 			if p.absent[in.Name] >= 2 {
