@@ -274,20 +274,19 @@ func (c *Client) deliver(p []byte) (err error) {
 	id := binary.BigEndian.Uint16(p)
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("handling message id %d (%d bytes) from VPP: panic: %v\n%s", id, len(p), r, debug.Stack())
+			err = fmt.Errorf("handling message id %d (%d bytes) from VPP: panic: %v", id, len(p), r)
+			c.log.WithField("stack", string(debug.Stack())).Debug(err)
 		}
 	}()
 	(*cb)(id, p)
 	return nil
 }
 
-// end ends the connection once: it records why, closes the socket (so the
-// reader returns and VPP sees the client go) and logs the reason.
+// end ends the connection once: it records and logs why, then closes the
+// socket (so the reader returns and VPP sees the client go).
 func (cn *conn) end(err error) {
 	cn.endOnce.Do(func() {
 		cn.err = err
-		close(cn.ended)
-		_ = cn.nc.Close()
 		switch {
 		case cn.ending.Load():
 			cn.log.WithError(err).Debug("API connection closed")
@@ -296,6 +295,8 @@ func (cn *conn) end(err error) {
 		default:
 			cn.log.WithError(err).Warn("API connection ended")
 		}
+		close(cn.ended)
+		_ = cn.nc.Close()
 	})
 }
 

@@ -389,7 +389,9 @@ func TestShortFrameAfterAReply(t *testing.T) {
 // anything is allocated for it.
 func TestHugeFrame(t *testing.T) {
 	badFrameCase(t, frameClaiming(0xFFFFFFF0, make([]byte, 64)), false,
-		func(err error) bool { return errors.Is(err, ErrBadFrame) && strings.Contains(err.Error(), "4294967280") },
+		func(err error) bool {
+			return errors.Is(err, ErrBadFrame) && strings.Contains(err.Error(), "4294967280")
+		},
 		4<<20)
 }
 
@@ -624,5 +626,40 @@ func TestSendMsgChecks(t *testing.T) {
 	case <-c.Done():
 	default:
 		t.Error("Done before Connect is not closed")
+	}
+}
+
+// TestAsyncConnectReconnects: govpp's own reconnection (AsyncConnect, which
+// reuses the adapter) sees a VPP restart as a lost connection through its
+// health ping, and connects again.
+func TestAsyncConnectReconnects(t *testing.T) {
+	s, path := startSim(t)
+	c := New(path, WithLogger(quiet()))
+	conn, events, err := core.AsyncConnect(c, 20, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Disconnect()
+	waitEvent := func(want core.ConnectionState) {
+		t.Helper()
+		for {
+			select {
+			case ev := <-events:
+				if ev.State == want {
+					return
+				}
+			case <-time.After(hangGuard):
+				t.Fatalf("no %v event", want)
+			}
+		}
+	}
+	waitEvent(core.Connected)
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(core.Disconnected)
+	waitEvent(core.Connected)
+	if got, want := dumpNames(t, conn), simNames(s); !slices.Equal(got, want) {
+		t.Errorf("after reconnecting: names\n got %q\nwant %q", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"testing/iotest"
 )
@@ -90,19 +91,19 @@ func TestFrameReaderRejects(t *testing.T) {
 // carrying 100 KiB costs about 100 KiB, not 16 MiB.
 func TestFrameReaderAllocatesWhatArrives(t *testing.T) {
 	in := frameClaiming(MaxPayload, make([]byte, 100<<10))
-	var bytesAllocated int
-	allocs := testing.AllocsPerRun(5, func() {
+	const runs = 5
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
 		fr := &frameReader{r: bytes.NewReader(in)}
 		if _, err := fr.next(); !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Fatalf("got %v, want an unexpected EOF", err)
 		}
-		bytesAllocated = cap(fr.buf)
-	})
-	if bytesAllocated > 512<<10 {
-		t.Errorf("read buffer of %d bytes for 100 KiB received", bytesAllocated)
 	}
-	if allocs > 10 {
-		t.Errorf("%v allocations for one short frame", allocs)
+	runtime.ReadMemStats(&after)
+	if perRun := (after.TotalAlloc - before.TotalAlloc) / runs; perRun > 512<<10 {
+		t.Errorf("%d bytes allocated for 100 KiB received", perRun)
 	}
 }
 
@@ -111,14 +112,10 @@ func TestFrameReaderAllocatesWhatArrives(t *testing.T) {
 // within the length bounds, with capacity equal to length (no stale bytes
 // reachable); it ends with io.EOF exactly at a frame boundary, with
 // ErrBadFrame at a bad length, and with an unexpected EOF mid-frame; and
-// it does the same however the input is split into reads.
+// it does the same however the input is split into reads. The seeds in
+// testdata/fuzz/FuzzReadFrame are frames a real VPP 26.06 sent (its
+// pointer in header bytes 0..8) and the bad frames the client tests send.
 func FuzzReadFrame(f *testing.F) {
-	f.Add(frame([]byte{0, 24, 0, 0, 0, 7, 1, 2, 3, 4}))
-	f.Add(append(frame([]byte{0, 24, 0, 0, 0, 7, 1, 2, 3, 4}), frame([]byte{0, 24})...))
-	f.Add(frameClaiming(0xFFFFFFF0, nil))
-	f.Add(frameClaiming(1000, []byte{0, 24, 0, 0, 0, 7}))
-	f.Add(frame(nil))
-	f.Add([]byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, r := range []io.Reader{
 			bytes.NewReader(in),
