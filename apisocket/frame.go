@@ -25,9 +25,10 @@ const (
 	// hostile peer, not a message.
 	MaxPayload = 16 << 20
 
-	// readChunk is how much of a payload is read (and allocated) at a time,
+	// firstChunk is the most a payload may grow the read buffer by before
+	// any of its bytes arrived; after that it grows by at most what arrived,
 	// so a frame that claims more than it carries costs what it carried.
-	readChunk = 64 << 10
+	firstChunk = 4 << 10
 	// keepBuffer is the largest read buffer kept between frames; a larger
 	// one (a rare big message) is left to the garbage collector.
 	keepBuffer = 256 << 10
@@ -70,10 +71,12 @@ func (fr *frameReader) next() ([]byte, error) {
 	size := int(n)
 	buf := fr.buf[:0]
 	for len(buf) < size {
-		want := min(size-len(buf), readChunk)
-		if cap(buf)-len(buf) < want {
-			// append's growth: allocation stays within twice what arrived.
-			buf = slices.Grow(buf, want)
+		want := size - len(buf)
+		if free := cap(buf) - len(buf); free < want {
+			want = min(want, max(len(buf), firstChunk))
+			if free < want {
+				buf = slices.Grow(buf, want)
+			}
 		}
 		got, err := io.ReadFull(fr.r, buf[len(buf):len(buf)+want])
 		buf = buf[:len(buf)+got]

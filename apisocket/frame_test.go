@@ -28,7 +28,7 @@ func frameClaiming(n uint32, data []byte) []byte {
 func TestFrameReader(t *testing.T) {
 	a := []byte{0, 24, 0, 0, 0, 7, 0xaa, 0xbb, 0xcc, 0xdd}
 	b := []byte{0, 25, 0, 0, 0, 8}
-	big := bytes.Repeat([]byte{0x5a}, 3*readChunk+17)
+	big := bytes.Repeat([]byte{0x5a}, 300<<10+17)
 	in := append(append(append(frame(a), frame(b)...), frame(big)...), frame(a)...)
 	for name, r := range map[string]io.Reader{
 		"whole":    bytes.NewReader(in),
@@ -112,20 +112,35 @@ func TestFrameReaderAllocatesWhatArrives(t *testing.T) {
 // within the length bounds, with capacity equal to length (no stale bytes
 // reachable); it ends with io.EOF exactly at a frame boundary, with
 // ErrBadFrame at a bad length, and with an unexpected EOF mid-frame; and
-// it does the same however the input is split into reads. The seeds in
-// testdata/fuzz/FuzzReadFrame are frames a real VPP 26.06 sent (its
-// pointer in header bytes 0..8) and the bad frames the client tests send.
+// it does the same when the input arrives in reads of at most split+1
+// bytes. The seeds in testdata/fuzz/FuzzReadFrame are frames a real VPP
+// 26.06 sent (its pointer in header bytes 0..8) and the bad frames the
+// client tests send.
 func FuzzReadFrame(f *testing.F) {
-	f.Fuzz(func(t *testing.T, in []byte) {
+	f.Fuzz(func(t *testing.T, in []byte, split uint8) {
 		for _, r := range []io.Reader{
 			bytes.NewReader(in),
-			iotest.OneByteReader(bytes.NewReader(in)),
-			iotest.HalfReader(bytes.NewReader(in)),
-			iotest.DataErrReader(bytes.NewReader(in)),
+			&chunkReader{b: in, n: int(split) + 1},
+			iotest.DataErrReader(&chunkReader{b: in, n: int(split) + 1}),
 		} {
 			checkFrames(t, in, &frameReader{r: r})
 		}
 	})
+}
+
+// chunkReader reads b in pieces of at most n bytes, as a socket may.
+type chunkReader struct {
+	b []byte
+	n int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), r.n)], r.b)
+	r.b = r.b[k:]
+	return k, nil
 }
 
 func checkFrames(t *testing.T, in []byte, fr *frameReader) {
