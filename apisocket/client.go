@@ -116,7 +116,7 @@ func New(path string, opts ...Option) *Client {
 // conn is one connection: the socket, what the handshake gave, and how it
 // ended.
 type conn struct {
-	nc     *net.UnixConn
+	nc     net.Conn
 	index  uint32            // client index VPP gave us
 	table  map[string]uint16 // name_crc -> message id
 	delID  uint16            // sockclnt_delete's id; 0 when VPP lacks it
@@ -185,10 +185,9 @@ func (c *Client) dial() (*conn, *frameReader, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	uc := nc.(*net.UnixConn)
-	cn, fr, err := c.handshake(ctx, uc)
+	cn, fr, err := c.handshake(ctx, nc)
 	if err != nil {
-		_ = uc.Close()
+		_ = nc.Close()
 		return nil, nil, err
 	}
 	return cn, fr, nil
@@ -197,7 +196,7 @@ func (c *Client) dial() (*conn, *frameReader, error) {
 // createContext is the context of our sockclnt_create; VPP echoes it.
 const createContext = 123
 
-func (c *Client) handshake(ctx context.Context, nc *net.UnixConn) (*conn, *frameReader, error) {
+func (c *Client) handshake(ctx context.Context, nc net.Conn) (*conn, *frameReader, error) {
 	deadline, _ := ctx.Deadline()
 	if err := nc.SetDeadline(deadline); err != nil {
 		return nil, nil, fmt.Errorf("setting the handshake deadline: %w", err)

@@ -510,26 +510,19 @@ func TestHandshakeFailures(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
-		table   []vppsim.MsgEntry
 		handle  func(*net.UnixConn)
 		wantErr string
 	}{
-		{"refused", nil, nil, "refused"}, // handled below: response 1
-		{"wrong context", table, raw(frame(createReplyFor(99, 0, fakeIndex, table))), "context 99"},
-		{"table cut short", table, raw(frame(createReplyFor(createContext, 0, fakeIndex, table)[:500])), "announces"},
-		{"fixed part cut", table, raw(frame(createReplyFor(createContext, 0, fakeIndex, table)[:12])), "fixed part"},
-		{"runt", table, raw(frame([]byte{0, 16})), "shorter than a reply header"},
-		{"closed", table, func(c *net.UnixConn) {}, "unexpected EOF"},
-		{"silent", table, func(c *net.UnixConn) { waitClientGone(t, c) }, "i/o timeout"},
+		{"refused", raw(frame(createReplyFor(createContext, 1, 0, table))), "registration (response 1)"},
+		{"wrong context", raw(frame(createReplyFor(99, 0, fakeIndex, table))), "context 99"},
+		{"table cut short", raw(frame(createReplyFor(createContext, 0, fakeIndex, table)[:500])), "announces"},
+		{"fixed part cut", raw(frame(createReplyFor(createContext, 0, fakeIndex, table)[:12])), "fixed part"},
+		{"runt", raw(frame([]byte{0, 16})), "shorter than a reply header"},
+		{"closed", func(c *net.UnixConn) {}, "unexpected EOF"},
+		{"silent", func(c *net.UnixConn) { waitClientGone(t, c) }, "i/o timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var path string
-			if tc.name == "refused" {
-				path = fakeVPPRefusing(t)
-			} else {
-				path = fakeVPPRaw(t, tc.handle)
-			}
-			c := New(path, WithLogger(quiet()), WithConnectTimeout(300*time.Millisecond))
+			c := New(fakeVPPRaw(t, tc.handle), WithLogger(quiet()), WithConnectTimeout(300*time.Millisecond))
 			err := c.Connect()
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("Connect: %v, want an error about %q", err, tc.wantErr)
@@ -575,13 +568,6 @@ func fakeVPPRaw(t *testing.T, handle func(*net.UnixConn)) string {
 		<-done
 	})
 	return path
-}
-
-func fakeVPPRefusing(t *testing.T) string {
-	return fakeVPPRaw(t, func(c *net.UnixConn) {
-		write(t, c, createReplyFor(createContext, 1, 0, defaultTable()))
-		waitClientGone(t, c)
-	})
 }
 
 // TestWriteTimeout: a VPP that stops reading makes a write time out, which
