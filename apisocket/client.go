@@ -321,6 +321,11 @@ func (cn *conn) write(data []byte) error {
 	if _, err := (&net.Buffers{cn.whdr[:], data}).WriteTo(cn.nc); err != nil {
 		err = fmt.Errorf("writing a %d-byte message: %w", len(data), err)
 		cn.end(err)
+		if cn.err != err {
+			// The reader ended it first (and closed the socket under
+			// us): its reason is the one worth reporting.
+			return fmt.Errorf("connection ended: %w", cn.err)
+		}
 		return err
 	}
 	return nil
