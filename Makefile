@@ -9,7 +9,7 @@ APT_PKGS  = snmpd snmp snmptrapd iproute2 systemd
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   = -X main.version=$(VERSION)
 
-.PHONY: all build test test-short demo bench lint install deb deps clean fuzz
+.PHONY: all build test test-short chaos demo bench lint install deb deps clean
 
 all: build
 
@@ -42,6 +42,12 @@ lint:
 # real snmpd and vppsim), with the race detector.
 test: deps lint
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# chaos: the chaos test's longer profile: storms, every vppsim fault, VPP
+# and snmpd killed, CHAOS_ROUNDS times over (make test runs it once).
+CHAOS_ROUNDS ?= 5
+chaos: deps
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) $(GO) test -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e
 
 test-short: deps
 	$(GO) test -short -count=1 ./...
