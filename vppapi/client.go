@@ -30,7 +30,6 @@ const (
 	defaultReconnectInterval = time.Second
 	firstBackoff             = 50 * time.Millisecond
 	defaultHealthInterval    = time.Second
-	pingTimeout              = time.Second
 	defaultEventBuffer       = 1024
 	// eventQueue is govpp's own buffer between its socket reader and us;
 	// govpp drops notifications (with a warning) when it is full.
@@ -395,10 +394,11 @@ loop:
 }
 
 func (c *Client) ping(ctx context.Context, s *session) error {
-	// A control_ping costs VPP's main thread nothing: one that takes a
-	// second means the connection (or VPP) is gone or stalled, and saying
-	// so early lets the agent tell a dead VPP from a live one sooner.
-	rctx, cancel := s.requestContext(ctx, min(c.reqTimeout, pingTimeout))
+	// The ping waits behind whatever VPP is sending us (a full dump of
+	// 100,000 interfaces takes seconds on a busy machine), so it gets the
+	// whole request timeout; a closed socket is seen at once anyway, from
+	// the adapter (session.closed).
+	rctx, cancel := s.requestContext(ctx, c.reqTimeout)
 	defer cancel()
 	if err := s.conn.Invoke(rctx, &memclnt.ControlPing{}, &memclnt.ControlPingReply{}); err != nil {
 		return fmt.Errorf("pinging VPP: %w", err)
