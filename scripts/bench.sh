@@ -586,12 +586,32 @@ getlat() {
 		say "   $line"
 		echo "$line" >>"$DIR/getlat.txt"
 		say "   $c memory after the GETs: $(awk '/^(VmHWM|VmRSS)/{printf "%s %.1f MiB  ", $1, $2 / 1024}' "/proc/${sub[$c]}/status" 2>/dev/null)"
+		log_digest "$c"
 		if [ -n "${BENCH_GETLAT_SAVE:-}" ]; then
 			mkdir -p "$BENCH_GETLAT_SAVE"
 			cp "$d/getlat.raw" "$BENCH_GETLAT_SAVE/getlat-$c-N$n.txt"
 		fi
 		stop_configs
 	done
+}
+
+# log_digest CONFIG: the agent's warnings and errors since its start, counted
+# by message: a reconnection or a re-dump of every interface during the GETs
+# shows in their latencies.
+log_digest() {
+	local f=$DIR/$1/agent.log
+	[ -s "$f" ] || return 0
+	awk '/level=(warning|error)/ {
+			m = $0; sub(/.*msg="/, "", m); sub(/".*/, "", m)
+			if (m ~ /^Channel ID not known/) m = "Channel ID not known (govpp: a reply of a closed connection)"
+			else if (length(m) > 90) m = substr(m, 1, 90) "..."
+			n[m]++; any = 1
+		}
+		END {
+			if (!any) { print "   agent log since its start: no warning or error"; exit }
+			print "   agent log since its start, warnings and errors by message:"
+			for (m in n) printf "      %6d  %s\n", n[m], m
+		}' "$f"
 }
 
 stop_configs() {
