@@ -84,7 +84,7 @@
 // socket replaces the old file by a rename, which govpp's statsclient
 // (watching only for the file's removal) does not notice: a long-lived
 // core.StatsConnection then keeps returning the dead VPP's interfaces and
-// counters, with no error (the bug of DESIGN.md, reproduced by a test). The independent interfaces (ports,
+// counters, with no error (the govpp bug of docs/facts.md, reproduced by a test). The independent interfaces (ports,
 // loopbacks, bonds, tunnels) are created in the scenario's order rotated
 // by the number of restarts, so their sw_if_index values change in a way a
 // test can predict; sub-interfaces and taps follow.

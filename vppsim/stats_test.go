@@ -272,7 +272,7 @@ func TestRestart(t *testing.T) {
 }
 
 // TestGovppStaleNamesAfterKill reproduces the govpp v0.13.0 bug of
-// DESIGN.md: after VPP is killed and restarted (its stats.sock replaced
+// docs/facts.md (govpp): after VPP is killed and restarted (its stats.sock replaced
 // without being removed), a long-lived core.StatsConnection goes on
 // returning the old interface list and counters, with no error. A fresh
 // connection reads the new VPP. The agent's workaround must survive this.
