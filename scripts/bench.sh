@@ -6,7 +6,7 @@
 #   floor:  snmpd + bench/floor, a minimal AgentX responder (a precomputed table)
 # alternating the configurations run by run, and prints the median seconds and
 # µs per varbind of each, the ratios agent/native and agent/floor against the
-# targets (DESIGN.md section 4), and the CPU and memory each process used. It
+# targets (docs/performance.md), and the CPU and memory each process used. It
 # also runs the Go benchmarks of agentx, mib and statsread, and then the GET
 # latency phase: bench/getlatency sends paced single GETs (a few counters of
 # one random port each, as LibreNMS polls "selected ports") through snmpd to
