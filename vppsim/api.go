@@ -196,7 +196,7 @@ func (srv *apiServer) serve(c *apiConn) {
 			return
 		}
 		if len(frame) >= 2 {
-			srv.sim.apiN.count(binary.BigEndian.Uint16(frame))
+			srv.sim.apiN.count(binary.BigEndian.Uint16(frame), len(frame))
 		}
 		// A stalled VPP main thread answers nothing; what it answered
 		// before goes out first, what it reads waits, in order.
@@ -317,7 +317,7 @@ func (c *apiConn) write(data []byte, ptr [8]byte, reply bool) {
 		return
 	}
 	if len(data) >= 2 {
-		c.srv.sim.apiN.count(binary.BigEndian.Uint16(data))
+		c.srv.sim.apiN.count(binary.BigEndian.Uint16(data), len(data))
 	}
 }
 

@@ -150,7 +150,7 @@ delete loopback interface intfc NAME
 delete sub-interface NAME
 clear interfaces
 restart [kill]                              (kill: sockets left behind, as after SIGKILL)
-show api                                    (the simulator's own: "NAME COUNT" per API message received or sent)
+show api                                    (the simulator's own: "NAME COUNT BYTES" per API message received or sent)
 fault                                       (the simulator's own: "NAME SETTING fired N" per fault set since fault off)
 fault details-drop PERCENT                  drop PERCENT % (0..100) of every sw_interface_dump's details
 fault stats-busy DURATION                   hold the stats segment's in_progress set, no traffic counted

@@ -521,6 +521,7 @@ func (s *Sim) faultCLI(f []string) string {
 type apiCounts struct {
 	table *MsgTable
 	n     []atomic.Uint64
+	bytes []atomic.Uint64 // on the wire: the 16-byte header and the frame
 }
 
 func newAPICounts(t *MsgTable) *apiCounts {
@@ -528,21 +529,27 @@ func newAPICounts(t *MsgTable) *apiCounts {
 	for _, e := range t.Entries {
 		maxID = max(maxID, int(e.ID))
 	}
-	return &apiCounts{table: t, n: make([]atomic.Uint64, maxID+1)}
+	return &apiCounts{table: t, n: make([]atomic.Uint64, maxID+1), bytes: make([]atomic.Uint64, maxID+1)}
 }
 
-// count counts one message whose frame starts with id.
-func (a *apiCounts) count(id uint16) {
+// count counts one message whose frame (without the socket header) starts
+// with id and is size bytes long.
+func (a *apiCounts) count(id uint16, size int) {
 	if int(id) < len(a.n) {
 		a.n[id].Add(1)
+		a.bytes[id].Add(uint64(headerLen + size))
 	}
 }
 
-// byName sums the counts by message name without its CRC.
-func (a *apiCounts) byName() map[string]uint64 {
+// byName sums the counts (or, with bytes, the bytes) by message name
+// without its CRC.
+func (a *apiCounts) byName(bytes bool) map[string]uint64 {
 	out := map[string]uint64{}
 	for _, e := range a.table.Entries {
 		if v := a.n[e.ID].Load(); v > 0 {
+			if bytes {
+				v = a.bytes[e.ID].Load()
+			}
 			out[withoutCRC(e.NameCRC)] += v
 		}
 	}
@@ -570,21 +577,24 @@ func withoutCRC(nameCRC string) string {
 // and holds it), and sent
 // when its frame is queued (dropped details and messages not sent after a
 // closed connection are not counted; a short or huge frame is).
-func (s *Sim) APICounts() map[string]uint64 { return s.apiN.byName() }
+func (s *Sim) APICounts() map[string]uint64 { return s.apiN.byName(false) }
 
-// showAPI is "show api": one "name count" line per message, by name.
+// APIBytes is APICounts in bytes on the wire, socket headers included.
+func (s *Sim) APIBytes() map[string]uint64 { return s.apiN.byName(true) }
+
+// showAPI is "show api": one "name count bytes" line per message, by name.
 func (s *Sim) showAPI() string {
-	m := s.APICounts()
+	m, b := s.APICounts(), s.APIBytes()
 	names := make([]string, 0, len(m))
 	for n := range m {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var b strings.Builder
+	var out strings.Builder
 	for _, n := range names {
-		fmt.Fprintf(&b, "%s %d\n", n, m[n])
+		fmt.Fprintf(&out, "%s %d %d\n", n, m[n], b[n])
 	}
-	return b.String()
+	return out.String()
 }
 
 // sendDetails sends a dump's details and reports whether the connection is

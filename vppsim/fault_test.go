@@ -20,6 +20,7 @@ import (
 	"go.fd.io/govpp/binapi/interface_types"
 	"go.fd.io/govpp/binapi/lcp"
 	"go.fd.io/govpp/binapi/memclnt"
+	"go.fd.io/govpp/codec"
 	"go.fd.io/govpp/core"
 	"golang.org/x/sys/unix"
 
@@ -581,15 +582,18 @@ func TestShowAPI(t *testing.T) {
 	dump(t, ch, allInterfaces)
 	dump(t, ch, &interfaces.SwInterfaceDump{SwIfIndex: 9})
 	out := ctl(t, s, "show api")
-	counts := map[string]uint64{}
+	counts, bytes := map[string]uint64{}, map[string]uint64{}
 	var order []string
 	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
 		f := strings.Fields(l)
-		if len(f) != 2 {
-			t.Fatalf("show api line %q: want NAME COUNT", l)
+		if len(f) != 3 {
+			t.Fatalf("show api line %q: want NAME COUNT BYTES", l)
 		}
 		n, err := strconv.ParseUint(f[1], 10, 64)
 		if err != nil {
+			t.Fatalf("show api line %q: %v", l, err)
+		}
+		if bytes[f[0]], err = strconv.ParseUint(f[2], 10, 64); err != nil {
 			t.Fatalf("show api line %q: %v", l, err)
 		}
 		if withoutCRC(f[0]) != f[0] {
@@ -614,6 +618,18 @@ func TestShowAPI(t *testing.T) {
 	}
 	if !reflect.DeepEqual(counts, s.APICounts()) {
 		t.Errorf("show api %v, APICounts %v", counts, s.APICounts())
+	}
+	// Every frame carries the 16-byte socket header; sw_interface_details
+	// is of fixed size (its strings are fixed arrays), as is a dump request.
+	details := 16 + len(encode(t, &interfaces.SwInterfaceDetails{}))
+	if got := bytes["sw_interface_details"]; got != 14*uint64(details) {
+		t.Errorf("show api: sw_interface_details %d bytes, want 14 x %d", got, details)
+	}
+	if got := bytes["sw_interface_dump"]; got != 2*uint64(16+len(encode(t, &interfaces.SwInterfaceDump{}))) {
+		t.Errorf("show api: sw_interface_dump %d bytes for 2", got)
+	}
+	if !reflect.DeepEqual(bytes, s.APIBytes()) {
+		t.Errorf("show api %v, APIBytes %v", bytes, s.APIBytes())
 	}
 }
 
@@ -669,4 +685,14 @@ func TestFaultCLIErrors(t *testing.T) {
 	if got := fmt.Sprint(Fault(42)); got != "fault(42)" {
 		t.Errorf("Fault(42) prints %q", got)
 	}
+}
+
+// encode is m as a frame, without the socket header.
+func encode(t *testing.T, m api.Message) []byte {
+	t.Helper()
+	data, err := codec.EncodeMsg(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

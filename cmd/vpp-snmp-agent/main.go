@@ -256,6 +256,9 @@ func (a *agent) serve(ctx context.Context, hup <-chan os.Signal) {
 	start(func() { _ = a.poller.Run(ctx) })
 	start(func() { a.notifier.Run(ctx) })
 	start(func() { a.reloadOnHUP(ctx, hup) })
+	if path := os.Getenv(heapProfileEnv); path != "" {
+		start(func() { heapProfiles(ctx, path, a.log) })
+	}
 
 	// Register once the first snapshot is there (or VPP is late), so that a
 	// walk right after start sees VPP's interfaces rather than none.
