@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +35,9 @@ type Event struct {
 	AdminUp   bool
 	LinkUp    bool
 	Deleted   bool
+	// Check asks VPP for the interface whatever the flags (the poller's
+	// own: /if/names changed at this sw_if_index).
+	Check bool
 }
 
 // Dump is one full interface dump and the API connection it came from.
@@ -167,6 +172,14 @@ type Poller struct {
 	// two complete dumps in a row and /if/names agree it is gone.
 	deleted map[string]bool // names VPP said it deleted, until a dump confirms
 	absent  map[string]int  // name -> complete dumps in a row without it
+
+	// Owned by Run: position+1 in ifaces by sw_if_index (nil: to make
+	// again), and the sw_if_index of every bond member.
+	pos     []int32
+	members map[uint32]bool
+	// hints carries sw_if_index values whose /if/names entry changed, from
+	// the counter reads to Run (cap 1; a sender merges with what waits).
+	hints chan []uint32
 }
 
 // New checks cfg and returns a Poller.
@@ -215,6 +228,7 @@ func New(cfg Config) (*Poller, error) {
 		ready:     make(chan struct{}),
 		deleted:   make(map[string]bool),
 		absent:    make(map[string]int),
+		hints:     make(chan []uint32, 1),
 	}, nil
 }
 
@@ -319,12 +333,71 @@ func (p *Poller) applyRead(start time.Time, st Stats, err error) {
 		p.log.Info("counters readable again")
 		p.readFailing = false
 	}
+	p.hint(namesDiff(p.names, st.Names))
 	p.names = st.Names
 	if start.Before(p.readAt) {
 		return // Run published a newer read meanwhile: never go back
 	}
 	p.counters, p.readAt = st.Counters, start
 	p.publish(p.snap.WithCounters(st.Counters, time.Now()))
+}
+
+// namesDiff returns the sw_if_index values at which cur differs from old;
+// none when old is unknown.
+func namesDiff(old, cur []string) []uint32 {
+	if old == nil || cur == nil || (len(old) == len(cur) && (len(cur) == 0 || &old[0] == &cur[0])) {
+		return nil // the reader hands the same slice back while nothing changed
+	}
+	var sws []uint32
+	for i := range max(len(old), len(cur)) {
+		var o, c string
+		if i < len(old) {
+			o = old[i]
+		}
+		if i < len(cur) {
+			c = cur[i]
+		}
+		if o != c {
+			sws = append(sws, uint32(i))
+		}
+	}
+	return sws
+}
+
+// hint hands Run the sw_if_index values whose names changed. p.mu is held.
+func (p *Poller) hint(sws []uint32) {
+	if len(sws) == 0 {
+		return
+	}
+	select {
+	case waiting := <-p.hints:
+		sws = append(waiting, sws...)
+	default:
+	}
+	p.hints <- sws
+}
+
+// checksFor turns hinted sw_if_index values into Check events, leaving out
+// those where the rows already agree with the names last read: an event
+// said it first. Run's goroutine only.
+func (p *Poller) checksFor(sws []uint32) []Event {
+	p.mu.Lock()
+	names := p.names
+	p.mu.Unlock()
+	p.indexIfaces()
+	var evs []Event
+	for _, sw := range sws {
+		name := ""
+		if int(sw) < len(names) {
+			name = names[sw]
+		}
+		i, known := p.posOf(sw)
+		if known && p.ifaces[i].Name == name || !known && (name == "" || name == "deleted") {
+			continue
+		}
+		evs = append(evs, Event{Conn: p.conn, SwIfIndex: sw, Check: true})
+	}
+	return evs
 }
 
 // Run builds and publishes snapshots until ctx is done: at start, on every
@@ -356,6 +429,7 @@ func (p *Poller) Run(ctx context.Context) error {
 	)
 	for {
 		var ev Event
+		var checks []Event // from /if/names
 		have := false
 		if pending != nil {
 			ev, have, pending = *pending, true, nil
@@ -373,6 +447,8 @@ func (p *Poller) Run(ctx context.Context) error {
 				if !apiLost.IsZero() && !p.checkDown(apiLost) {
 					downCheck.Reset(downPoll)
 				}
+			case sws := <-p.hints:
+				checks = p.checksFor(sws)
 			case e, ok := <-p.cfg.Events:
 				if !ok {
 					p.cfg.Events = nil // a nil channel blocks: no more events
@@ -406,6 +482,11 @@ func (p *Poller) Run(ctx context.Context) error {
 				ok, pending = p.applyEvents(ctx, ev)
 				needFull = !ok
 			}
+		}
+		if len(checks) > 0 && !needFull && apiLost.IsZero() {
+			var ok bool
+			ok, pending = p.applyEvents(ctx, checks...)
+			needFull = !ok
 		}
 		if !needFull || waiting {
 			continue
@@ -515,7 +596,7 @@ func (p *Poller) checkDown(apiLost time.Time) bool {
 	p.log.WithFields(logrus.Fields{"api_lost": apiLost.Format(time.RFC3339), "stats_gone": p.goneAt.Format(time.RFC3339)}).
 		Warn("VPP is gone (API connection lost, no stats segment): serving every interface down until it is back")
 	p.vppDown = true
-	p.build(time.Now())
+	p.build(time.Now(), nil)
 	return true
 }
 
@@ -634,7 +715,8 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		p.log.WithField("interfaces", len(dump.Interfaces)).Info("VPP is back: serving its interfaces' states again")
 		p.vppDown = false
 	}
-	p.build(time.Now())
+	p.pos = nil // p.ifaces is new
+	p.build(time.Now(), nil)
 	return res, nil
 }
 
@@ -729,78 +811,81 @@ func (p *Poller) reconcile(dump []mib.Interface, names []string) ([]mib.Interfac
 	return out, res
 }
 
-// applyEvents applies ev and every event already queued behind it, in
-// order, to the last dump, and publishes one build for the lot: a burst
+// applyEvents applies evs and every event already queued behind them, in
+// order, to the interfaces, and publishes one build for the lot: a burst
 // (vppcfg setting a thousand sub-interfaces down) costs one build, not one
 // each. An interface seen again in the burst gets a build of its own first,
-// so a flapping link keeps every transition. It returns false when a full
-// dump is needed: an interface created, deleted or not known yet, or a
-// bond member's change (a bond's speed and status follow its members'
-// activity, which only a dump of the bond says). An event that is not an
-// interface event of the same connection ends the burst and is returned
-// for Run to handle.
-func (p *Poller) applyEvents(ctx context.Context, ev Event) (ok bool, next *Event) {
+// so a flapping link keeps every transition. An interface created, renamed
+// or not known yet is asked of VPP alone (one details message, not a dump
+// of the router); a deleted one leaves at once. It returns false when a
+// full dump is needed: a bond or a bond member changed (a bond's speed and
+// status follow its members' activity, which only a dump of the bond
+// says), an interface appeared that a single details message cannot
+// describe (a bond, a linux-cp tap), or VPP could not be asked. An event
+// that is not an interface event of the same connection ends the burst and
+// is returned for Run to handle.
+func (p *Poller) applyEvents(ctx context.Context, evs ...Event) (ok bool, next *Event) {
 	select {
 	case <-p.ready:
 	default:
 		return false, nil // nothing built yet
 	}
-	// Only this goroutine writes p.ifaces, so it reads them without p.mu.
-	pos := make(map[uint32]int, len(p.ifaces))
-	members := make(map[uint32]bool)
-	for i := range p.ifaces {
-		pos[p.ifaces[i].SwIfIndex] = i
-		for _, m := range p.ifaces[i].BondMembers {
-			members[m.SwIfIndex] = true
-		}
-	}
-	var work []mib.Interface // p.ifaces with this batch's changes
-	touched := make(map[uint32]bool)
+	// Only this goroutine writes p.ifaces; it does so under p.mu, so that
+	// a build elsewhere never sees half a change.
+	p.indexIfaces()
+	changed := make(map[string]bool) // names whose rows changed since the last build
 	flush := func() {
-		if work == nil {
+		if len(changed) == 0 {
 			return
 		}
 		p.mu.Lock()
-		p.ifaces = work
-		p.build(time.Now())
+		p.build(time.Now(), changed)
 		p.mu.Unlock()
-		work = nil
-		clear(touched)
+		clear(changed)
 	}
 	ok = true
+	ev := evs[0]
+	evs = evs[1:]
 	for n := 0; ; n++ {
-		i, known := pos[ev.SwIfIndex]
+		i, known := p.posOf(ev.SwIfIndex)
 		switch {
-		case ev.Deleted:
+		case known && p.members[ev.SwIfIndex], known && len(p.ifaces[i].BondMembers) > 0:
+			// even with nothing visible changed: it may have flapped
 			p.noteDeleted(ev)
 			ok = false
-		case !known:
-			ok = false
-		default:
-			cur := p.ifaces
-			if work != nil {
-				cur = work
+		case ev.Deleted:
+			if known {
+				if changed[p.ifaces[i].Name] {
+					flush()
+				}
+				changed[p.ifaces[i].Name] = true
+				p.removeIface(i)
 			}
-			admin, link, sure := p.resolve(ctx, cur[i], ev)
+		case !known || ev.Check:
+			if !p.refreshOne(ctx, ev.SwIfIndex, changed, flush) {
+				ok = false
+			}
+		default:
+			in := &p.ifaces[i]
+			admin, link, sure := p.resolve(ctx, *in, ev)
 			if !sure {
 				ok = false
 				break
 			}
-			if members[ev.SwIfIndex] {
-				ok = false // even with nothing visible changed: it may have flapped
-			}
-			if cur[i].AdminUp == admin && cur[i].LinkUp == link {
+			if in.AdminUp == admin && in.LinkUp == link {
 				break
 			}
-			if touched[ev.SwIfIndex] {
+			if changed[in.Name] {
 				flush()
 			}
-			if work == nil {
-				// Copy on write: published dumps stay as they were built.
-				work = slices.Clone(p.ifaces)
-			}
-			work[i].AdminUp, work[i].LinkUp = admin, link
-			touched[ev.SwIfIndex] = true
+			p.mu.Lock()
+			in.AdminUp, in.LinkUp = admin, link
+			p.mu.Unlock()
+			changed[in.Name] = true
+		}
+		if len(evs) > 0 {
+			ev, evs = evs[0], evs[1:]
+			continue
 		}
 		if n >= cap(p.cfg.Events) {
 			break
@@ -817,6 +902,142 @@ func (p *Poller) applyEvents(ctx context.Context, ev Event) (ok bool, next *Even
 	}
 	flush()
 	return ok, next
+}
+
+// refreshOne asks VPP for sw_if_index sw alone and puts what it says in
+// place of what p.ifaces holds for it (or for its name): added, replaced or
+// removed. It returns false when a full dump is needed instead. Run's
+// goroutine only.
+func (p *Poller) refreshOne(ctx context.Context, sw uint32, changed map[string]bool, flush func()) bool {
+	if p.cfg.Interface == nil {
+		return false
+	}
+	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
+	in, found, err := p.cfg.Interface(rctx, p.conn, sw)
+	cancel()
+	if err != nil {
+		return false
+	}
+	i, known := p.posOf(sw)
+	if !found {
+		if known { // gone already: its delete event may follow
+			if changed[p.ifaces[i].Name] {
+				flush()
+			}
+			changed[p.ifaces[i].Name] = true
+			p.removeIface(i)
+		}
+		return true
+	}
+	if strings.EqualFold(in.DevType, "bond") || isTap(in.Name) {
+		// A bond's members and a linux-cp tap's pair come only with a
+		// full dump.
+		return false
+	}
+	if known && p.ifaces[i].Name == in.Name {
+		old := &p.ifaces[i]
+		// What one details message does not say stays as the last full
+		// dump said it.
+		in.BondMembers, in.LCPHostName, in.LCPHostSwIfIndex = old.BondMembers, old.LCPHostName, old.LCPHostSwIfIndex
+		if sameInterface(old, &in) {
+			return true
+		}
+		if changed[in.Name] {
+			flush()
+		}
+		changed[in.Name] = true
+		p.mu.Lock()
+		*old = in
+		p.mu.Unlock()
+		return true
+	}
+	if known { // the index names another interface now
+		if changed[p.ifaces[i].Name] {
+			flush()
+		}
+		changed[p.ifaces[i].Name] = true
+		p.removeIface(i)
+	}
+	// A row of the same name elsewhere (kept by fade-out at a detached
+	// index) is replaced.
+	if j := slices.IndexFunc(p.ifaces, func(x mib.Interface) bool { return x.Name == in.Name }); j >= 0 {
+		if changed[in.Name] {
+			flush()
+		}
+		p.removeIface(j)
+	}
+	changed[in.Name] = true
+	p.mu.Lock()
+	p.ifaces = append(p.ifaces, in)
+	p.mu.Unlock()
+	p.setPos(in.SwIfIndex, len(p.ifaces)-1)
+	return true
+}
+
+// sameInterface reports whether a and b say the same of an interface.
+func sameInterface(a, b *mib.Interface) bool {
+	return reflect.DeepEqual(*a, *b)
+}
+
+// isTap tells VPP's taps (linux-cp's host side among them) by name, as mib
+// does.
+func isTap(name string) bool {
+	return len(name) >= 3 && (strings.EqualFold(name[:3], "tap") || strings.EqualFold(name[:3], "tun"))
+}
+
+// indexIfaces makes p.pos and p.members describe p.ifaces, unless they
+// already do. Run's goroutine only.
+func (p *Poller) indexIfaces() {
+	if p.pos != nil {
+		return
+	}
+	p.pos = make([]int32, 0, len(p.ifaces))
+	p.members = make(map[uint32]bool)
+	for i := range p.ifaces {
+		p.setPos(p.ifaces[i].SwIfIndex, i)
+		for _, m := range p.ifaces[i].BondMembers {
+			p.members[m.SwIfIndex] = true
+		}
+	}
+}
+
+// maxDenseSw bounds p.pos: VPP allocates sw_if_index densely from 0, and
+// the rows kept at detached indexes (near 2^32) get no events.
+const maxDenseSw = 1 << 24
+
+// posOf returns the position in p.ifaces of sw_if_index sw.
+func (p *Poller) posOf(sw uint32) (int, bool) {
+	if int(sw) >= len(p.pos) || p.pos[sw] == 0 {
+		return 0, false
+	}
+	return int(p.pos[sw]) - 1, true
+}
+
+func (p *Poller) setPos(sw uint32, i int) {
+	if sw >= maxDenseSw {
+		return
+	}
+	if int(sw) >= len(p.pos) {
+		p.pos = append(p.pos, make([]int32, int(sw)+1-len(p.pos))...)
+	}
+	p.pos[sw] = int32(i) + 1
+}
+
+// removeIface removes p.ifaces[i], moving the last one in its place.
+func (p *Poller) removeIface(i int) {
+	gone := p.ifaces[i].SwIfIndex
+	last := len(p.ifaces) - 1
+	p.mu.Lock()
+	p.ifaces[i] = p.ifaces[last]
+	p.ifaces[last] = mib.Interface{}
+	p.ifaces = p.ifaces[:last]
+	p.mu.Unlock()
+	if q, ok := p.posOf(gone); ok && q == i && gone < maxDenseSw {
+		p.pos[gone] = 0
+	}
+	if i < last {
+		p.setPos(p.ifaces[i].SwIfIndex, i)
+	}
 }
 
 // noteDeleted remembers the name of the interface a delete event names, so
@@ -890,12 +1111,25 @@ func (p *Poller) adminState(ctx context.Context, sw uint32) (up, ok bool) {
 	return false, false
 }
 
-// build runs mib.Build on the current inputs and publishes. p.mu is held.
-func (p *Poller) build(now time.Time) {
+// build makes a snapshot of the current inputs and publishes it: with
+// changed (the names whose rows changed since the last one) as a patch of
+// the last snapshot where mib.Patch can, else by mib.Build. p.mu is held.
+func (p *Poller) build(now time.Time, changed map[string]bool) {
 	opt := p.opt
 	opt.Segment = p.segment // a new segment (VPP restarted) is a discontinuity
 	opt.VPPDown = p.vppDown
-	snap, idx, trans := mib.Build(p.snap, p.ifaces, p.counters, p.idx, now, opt)
+	var (
+		snap  *mib.Snapshot
+		idx   *mib.Indexes
+		trans []mib.Transition
+		ok    bool
+	)
+	if changed != nil && p.snap != nil {
+		snap, idx, trans, ok = mib.Patch(p.snap, p.ifaces, changed, p.counters, p.idx, now, opt)
+	}
+	if !ok {
+		snap, idx, trans = mib.Build(p.snap, p.ifaces, p.counters, p.idx, now, opt)
+	}
 	if idx != p.idx {
 		p.idx = idx
 		// Saved by saver, off the lock that requests may wait on; only

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ var (
 	ifOperStatus = agentx.OID{1, 3, 6, 1, 2, 1, 2, 2, 1, 8}
 	ifInOctets   = agentx.OID{1, 3, 6, 1, 2, 1, 2, 2, 1, 10}
 	ifNumber0    = agentx.OID{1, 3, 6, 1, 2, 1, 2, 1, 0}
+	ifMtu        = agentx.OID{1, 3, 6, 1, 2, 1, 2, 2, 1, 4}
 )
 
 // fakeVPP is a VPP as the poller sees it: a dump, a counter read, events.
@@ -259,16 +261,107 @@ func TestFlapIsSeenInOrder(t *testing.T) {
 	}
 }
 
-func TestDeletedInterfaceDumpsAgain(t *testing.T) {
+// TestDeletedInterfaceLeavesAtOnce: a delete event removes the row without
+// asking VPP anything.
+func TestDeletedInterfaceLeavesAtOnce(t *testing.T) {
 	vpp := newFake()
-	h := start(t, vpp, time.Second)
-	before := vpp.dumps.Load()
+	h := start(t, vpp, time.Hour)
+	dumps, ones := vpp.dumps.Load(), vpp.ones.Load()
 	vpp.mu.Lock()
 	vpp.ifaces = vpp.ifaces[:2]
 	vpp.mu.Unlock()
 	h.events <- Event{SwIfIndex: 2, Deleted: true}
-	h.waitFor("a dump after the delete", func() bool { return vpp.dumps.Load() > before })
 	h.waitFor("ifNumber.0 = 2", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 2 })
+	if d, o := vpp.dumps.Load()-dumps, vpp.ones.Load()-ones; d != 0 || o != 0 {
+		t.Errorf("%d full and %d single dumps for a delete event, want none", d, o)
+	}
+}
+
+// TestCreatedInterfaceAskedAlone: an event of an interface not known yet
+// costs one single-interface dump, not a full one, and its row is served
+// with what that dump says.
+func TestCreatedInterfaceAskedAlone(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, time.Hour)
+	dumps, ones := vpp.dumps.Load(), vpp.ones.Load()
+	vpp.mu.Lock()
+	vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback", AdminUp: true, LinkUp: true, MTU: 9000})
+	vpp.mu.Unlock()
+	h.events <- Event{SwIfIndex: 3}
+	h.waitFor("ifNumber.0 = 4", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 4 })
+	if v := h.get(ifOperStatus, 1003); v.Integer != 1 {
+		t.Errorf("loop0 ifOperStatus = %d, want up(1)", v.Integer)
+	}
+	if v := h.get(ifMtu, 1003); v.Integer != 9000 {
+		t.Errorf("loop0 ifMtu = %d, want 9000", v.Integer)
+	}
+	if d, o := vpp.dumps.Load()-dumps, vpp.ones.Load()-ones; d != 0 || o != 1 {
+		t.Errorf("%d full and %d single dumps for a new interface, want 0 and 1", d, o)
+	}
+}
+
+// TestChurnWithoutFullDump: loopbacks created and deleted over and over,
+// the index reused as VPP does, cost no full dump, and the rows end as VPP
+// has them.
+func TestChurnWithoutFullDump(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, time.Hour)
+	dumps := vpp.dumps.Load()
+	for k := range 20 {
+		vpp.mu.Lock()
+		vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop" + itoa(uint32(k%3)), DevType: "Loopback"})
+		vpp.mu.Unlock()
+		h.events <- Event{SwIfIndex: 3}
+		if k%2 == 0 {
+			// Some are seen, some deleted before the agent asks.
+			h.waitFor("the loopback", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 4 })
+		}
+		vpp.mu.Lock()
+		vpp.ifaces = vpp.ifaces[:3]
+		vpp.mu.Unlock()
+		h.events <- Event{SwIfIndex: 3, Deleted: true}
+	}
+	h.waitFor("ifNumber.0 = 3", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 3 })
+	vpp.mu.Lock()
+	vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop7", DevType: "Loopback", AdminUp: true})
+	vpp.mu.Unlock()
+	h.events <- Event{SwIfIndex: 3, AdminUp: true}
+	h.waitFor("loop7 served, up", func() bool {
+		s := h.tree.Load()
+		for i := range s.Len() {
+			if r := s.Row(i); r.Name == "loop7" {
+				return r.Admin == mib.StatusUp && s.Len() == 4
+			}
+		}
+		return false
+	})
+	if got := vpp.dumps.Load() - dumps; got != 0 {
+		t.Errorf("%d full dumps under churn, want none", got)
+	}
+}
+
+// TestNamesShowWhatEventsMissed: an interface created and one deleted with
+// no event (events lost, or not sent) show from /if/names at the next
+// counter read, each asked of VPP alone.
+func TestNamesShowWhatEventsMissed(t *testing.T) {
+	vpp := newFake()
+	h := start(t, vpp, 50*time.Millisecond)
+	dumps := vpp.dumps.Load()
+	vpp.mu.Lock()
+	vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback"})
+	vpp.counters = append(vpp.counters, mib.Counters{RxBytes: 5})
+	vpp.mu.Unlock()
+	h.waitFor("loop0 from /if/names", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 4 })
+	vpp.mu.Lock()
+	vpp.ifaces = slices.Delete(vpp.ifaces, 2, 3) // the sub-interface
+	vpp.mu.Unlock()
+	h.waitFor("the sub-interface gone from /if/names", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 3 })
+	if _, ok := h.tree.Load().Find(1002); ok {
+		t.Error("the deleted sub-interface is still served")
+	}
+	if got := vpp.dumps.Load() - dumps; got != 0 {
+		t.Errorf("%d full dumps, want none", got)
+	}
 }
 
 // TestCountersReadInBackground: counters are read every MaxAge without any
@@ -471,22 +564,6 @@ func TestGoneAfterTwoCompleteDumps(t *testing.T) {
 	h.waitFor("ifNumber.0 = 2", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 2 })
 	if got := vpp.dumps.Load() - dumps; got != 2 {
 		t.Errorf("row removed after %d dumps, want 2", got)
-	}
-}
-
-// TestDeleteEventDropsAtOnce: a delete event removes the row with the next
-// dump.
-func TestDeleteEventDropsAtOnce(t *testing.T) {
-	vpp := newFake()
-	h := start(t, vpp, time.Hour)
-	before := vpp.dumps.Load()
-	vpp.mu.Lock()
-	vpp.ifaces = vpp.ifaces[:2]
-	vpp.mu.Unlock()
-	h.events <- Event{SwIfIndex: 2, Deleted: true}
-	h.waitFor("ifNumber.0 = 2", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 2 })
-	if got := vpp.dumps.Load() - before; got != 1 {
-		t.Errorf("%d dumps for a deleted interface, want 1", got)
 	}
 }
 

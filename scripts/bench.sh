@@ -41,6 +41,15 @@
 #                          each alone on the machine: agent, agent-b (the agent
 #                          at $BENCH_AGENT_B), floor (bench/floor's table)
 #   BENCH_GETLAT_SAVE=DIR  copy each configuration's per-GET latencies there
+#   BENCH_SCALE=1          run the scale phase (0 to skip it): per N of
+#                          BENCH_SCALE_N, the agent alone over vppsim: peak RssAnon,
+#                          CPU idle and under churn, binary-API load, the time a
+#                          change takes to show, a heap profile
+#   BENCH_SCALE_N="10000 100000"
+#   BENCH_SCALE_IDLE=30    seconds of the idle period (600: the 10-minute steady state)
+#   BENCH_SCALE_CHURN=30   seconds of loopback churn; BENCH_SCALE_RATE=4 pairs a second
+#   BENCH_SCALE_CONFIGS=agent  agent and/or agent-b ($BENCH_AGENT_B), one after the other
+#   BENCH_SCALE_SAVE=DIR   copy each run's heap profile and agent log there
 #
 # The agent always runs with its default flags and without the caller's GOGC
 # or GOMEMLIMIT.
@@ -73,6 +82,12 @@ BENCH_GETLAT_N=${BENCH_GETLAT_N:-100000}
 BENCH_GETLAT_SECS=${BENCH_GETLAT_SECS:-40}
 BENCH_GETLAT_RATE=${BENCH_GETLAT_RATE:-45}
 BENCH_GETLAT_CONFIGS=${BENCH_GETLAT_CONFIGS:-agent}
+BENCH_SCALE=${BENCH_SCALE:-1}
+BENCH_SCALE_N=${BENCH_SCALE_N:-"10000 100000"}
+BENCH_SCALE_IDLE=${BENCH_SCALE_IDLE:-30}
+BENCH_SCALE_CHURN=${BENCH_SCALE_CHURN:-30}
+BENCH_SCALE_RATE=${BENCH_SCALE_RATE:-4}
+BENCH_SCALE_CONFIGS=${BENCH_SCALE_CONFIGS:-agent}
 export MIBS= # numeric OIDs only; Debian ships no MIB files by default
 
 ALLCPUS="0-$(($(nproc) - 1))"
@@ -336,13 +351,17 @@ start_configs() {
 			wait_for_file "$d/stats.sock" vppsim "$d/vppsim.log"
 			wait_for_file "$d/api.sock" vppsim "$d/vppsim.log"
 			start_snmpd "$c" "$NSX" $aport 1
-			env -u GOGC -u GOMEMLIMIT "$abin" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
+			env -u GOGC -u GOMEMLIMIT VPP_SNMP_AGENT_HEAP_PROFILE="$d/heap.pprof" "$abin" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
 				--stats-socket "$d/stats.sock" --ifindex-file "$d/ifindex.json" >"$d/agent.log" 2>&1 &
 			pids+=($!)
 			sub[$c]=$!
 			simpid[$c]=$sim
-			procs[$c]="${procs[$c]} $! $sim"
-			pinned[$c]="${pinned[$c]} $!" # not vppsim: VPP has cores of its own
+			if [ -n "${RSS_SAMPLE:-}" ]; then
+				rss_sample "${sub[$c]}" "$d/rss.txt" &
+				pids+=($!)
+			fi
+			procs[$c]="${procs[$c]} ${sub[$c]} $sim"
+			pinned[$c]="${pinned[$c]} ${sub[$c]}" # not vppsim: VPP has cores of its own
 			minidx[$c]=1000
 			;;
 		*) die "unknown configuration $c in BENCH_CONFIGS" ;;
@@ -614,6 +633,111 @@ log_digest() {
 		}' "$f"
 }
 
+# ---------------------------------------------------------------- scale
+# scale: for each N of BENCH_SCALE_N and each configuration (agent, agent-b),
+# alone on the machine, with RssAnon sampled every 100 ms from the agent's
+# start: start (the first full dump), BENCH_SCALE_IDLE s idle (CPU, binary
+# API messages and bytes the agent caused, per minute), three changes timed
+# until SNMP shows them (bench/churn --see), BENCH_SCALE_CHURN s of loopback
+# churn (CPU, API), a change timed again, two walks of a whole column
+# (ifHCInOctets, ifDescr), a heap profile (SIGUSR1), then the peak RssAnon.
+scale() {
+	local n c d t0 ticks0 ticks1 secs pid sees line
+	say ""
+	say "== scale: N=$BENCH_SCALE_N, idle $BENCH_SCALE_IDLE s, churn $BENCH_SCALE_CHURN s at $BENCH_SCALE_RATE loopback create+delete pairs/s ($BENCH_SCALE_CONFIGS)"
+	for n in $BENCH_SCALE_N; do
+		for c in $BENCH_SCALE_CONFIGS; do
+			case $c in agent | agent-b) ;; *) die "BENCH_SCALE_CONFIGS: $c is not agent or agent-b" ;; esac
+			t0=$SECONDS
+			RSS_SAMPLE=1 start_configs "$n" "$c" quick
+			if [[ " $CONFIGS " != *" $c "* ]] || [ -n "${skip[$c]}" ]; then
+				failed=1
+				stop_configs
+				continue
+			fi
+			d=$DIR/$c
+			pid=${sub[$c]}
+			say "   $c N=$n: serving $n interfaces $((SECONDS - t0)) s after start; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+			sleep 5 # past the start's own work
+			# Idle: what the agent costs, and asks of VPP, when nothing changes.
+			"$BIN/vppsim" ctl -s "$d/cli.sock" show api >"$d/api.0"
+			ticks0=$(cpu_ticks "$pid")
+			t0=$EPOCHREALTIME
+			sleep "$BENCH_SCALE_IDLE"
+			ticks1=$(cpu_ticks "$pid")
+			secs=$(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN{print e - s}')
+			"$BIN/vppsim" ctl -s "$d/cli.sock" show api >"$d/api.1"
+			say "   $c N=$n idle $(printf '%.0f' "$secs") s: agent CPU $(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v s="$secs" 'BEGIN{printf "%.2f s (%.1f %% of a core)", t / hz, 100 * t / hz / s}'); $(api_delta "$d/api.0" "$d/api.1" "$secs"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+			sees=$(ip netns exec "$NSX" "$DIR/bin/churn" --cli "$d/cli.sock" --target "127.0.0.1:${port[$c]}" --see 2>>"$d/churn.err") || { say "   $c: churn --see FAILED: $(tail -2 "$d/churn.err")"; failed=1; }
+			say "   $c N=$n changes after idle, seconds until SNMP shows them: $sees"
+			# Churn: loopbacks created and deleted.
+			"$BIN/vppsim" ctl -s "$d/cli.sock" show api >"$d/api.2"
+			ticks0=$(cpu_ticks "$pid")
+			t0=$EPOCHREALTIME
+			line=$("$DIR/bin/churn" --cli "$d/cli.sock" --rate "$BENCH_SCALE_RATE" --duration "${BENCH_SCALE_CHURN}s" 2>>"$d/churn.err") || { say "   $c: churn FAILED: $(tail -2 "$d/churn.err")"; failed=1; }
+			ticks1=$(cpu_ticks "$pid")
+			secs=$(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN{print e - s}')
+			"$BIN/vppsim" ctl -s "$d/cli.sock" show api >"$d/api.3"
+			say "   $c N=$n churn ($line): agent CPU $(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v s="$secs" 'BEGIN{printf "%.2f s in %.1f s (%.1f %% of a core)", t / hz, s, 100 * t / hz / s}'); $(api_delta "$d/api.2" "$d/api.3" "$secs"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+			sees=$(ip netns exec "$NSX" "$DIR/bin/churn" --cli "$d/cli.sock" --target "127.0.0.1:${port[$c]}" --see 2>>"$d/churn.err") || { say "   $c: churn --see FAILED: $(tail -2 "$d/churn.err")"; failed=1; }
+			say "   $c N=$n changes right after the churn, seconds until SNMP shows them: $sees"
+			# Two walks of a whole column, counters refreshed meanwhile.
+			local col out rows
+			for col in 1.3.6.1.2.1.31.1.1.1.6 1.3.6.1.2.1.2.2.1.2; do
+				out=$d/walk.$col
+				t0=$EPOCHREALTIME
+				ip netns exec "$NSX" snmpbulkwalk -v2c -c public -Cr50 -On -t 30 -r 0 "127.0.0.1:${port[$c]}" "$col" >"$out" 2>&1 || true
+				rows=$(grep -c "^\.$col\." "$out" || true)
+				say "   $c N=$n walk of $col: $rows rows in $(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN{printf "%.1f", e - s}') s"
+				rm -f "$out"
+			done
+			kill -USR1 "$pid" 2>/dev/null || true
+			for _ in $(seq 1 50); do [ -s "$d/heap.pprof" ] && break; sleep 0.1; done
+			say "   $c N=$n peak RssAnon since start: $(sort -n "$d/rss.txt" | tail -1 | awk -v n="$n" '{printf "%d KiB = %.0f bytes per interface", $1, $1 * 1024 / n}') (target at 100,000: 100000 KiB); now: $(awk '/^(RssAnon|RssShmem|RssFile)/{printf "%s %d KiB  ", $1, $2}' "/proc/$pid/status")"
+			if [ -s "$d/heap.pprof" ]; then
+				say "   $c N=$n heap in use after the walks (go tool pprof -sample_index=inuse_space -top):"
+				go tool pprof -sample_index=inuse_space -top -nodecount=12 "$d/heap.pprof" 2>/dev/null | sed -n '/^Showing\|flat%/,$p' | sed 's/^/      /'
+			fi
+			log_digest "$c"
+			if [ -n "${BENCH_SCALE_SAVE:-}" ]; then
+				mkdir -p "$BENCH_SCALE_SAVE"
+				cp "$d/heap.pprof" "$BENCH_SCALE_SAVE/heap-$c-N$n.pprof" 2>/dev/null || true
+				cp "$d/agent.log" "$BENCH_SCALE_SAVE/agent-$c-N$n.log" 2>/dev/null || true
+				cp "$d/rss.txt" "$BENCH_SCALE_SAVE/rss-$c-N$n.txt" 2>/dev/null || true
+			fi
+			stop_configs
+		done
+	done
+}
+
+# api_delta BEFORE AFTER SECONDS: what the agent asked of VPP's binary API
+# between two `vppsim ctl show api` (NAME COUNT BYTES), per minute: requests
+# (messages VPP received), replies (details, replies and events it sent),
+# and the sw_interface_details among them.
+api_delta() {
+	awk -v secs="$3" '
+		FNR == NR { c0[$1] = $2; b0[$1] = $3; next }
+		{
+			dc = $2 - c0[$1]; db = $3 - b0[$1]
+			if ($1 ~ /(_reply|_details|_event)$/) { rc += dc; rb += db } else { qc += dc; qb += db }
+			if ($1 == "sw_interface_details") det += dc
+			if ($1 == "sw_interface_dump") dumps += dc
+		}
+		END {
+			m = secs / 60
+			printf "binary API per minute: %.0f requests (%.0f bytes), %.0f replies (%.0f bytes), %.0f sw_interface_dump, %.0f sw_interface_details", qc / m, qb / m, rc / m, rb / m, dumps / m, det / m
+		}' "$1" "$2"
+}
+
+# rss_sample PID OUT: RssAnon (KiB) of PID every 100 ms while it lives.
+rss_sample() {
+	local k v rest
+	while [ -r "/proc/$1/status" ]; do
+		while read -r k v rest; do [ "$k" = RssAnon: ] && echo "$v"; done <"/proc/$1/status" 2>/dev/null
+		sleep 0.1
+	done >"$2"
+}
+
 stop_configs() {
 	stopped=()
 	stop_pids
@@ -631,9 +755,11 @@ say "   commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'),
 say "   walks: $([ "$BENCH_WALK" = 1 ] && echo on || echo off), GET latency: $([ "$BENCH_GETLAT" = 1 ] && echo "N=$BENCH_GETLAT_N, $BENCH_GETLAT_RATE/s for $BENCH_GETLAT_SECS s, $BENCH_GETLAT_CONFIGS" || echo off); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 go build -o "$DIR/bin/floor" ./bench/floor || die "building bench/floor"
 go build -o "$DIR/bin/getlatency" ./bench/getlatency || die "building bench/getlatency"
+go build -o "$DIR/bin/churn" ./bench/churn || die "building bench/churn"
 if [ "$BENCH_GO" = 1 ]; then go_benchmarks; fi
 if [ "$BENCH_WALK" = 1 ]; then for n in $BENCH_N; do bench_n "$n"; done; fi
 if [ "$BENCH_GETLAT" = 1 ]; then getlat; fi
+if [ "$BENCH_SCALE" = 1 ]; then scale; fi
 say ""
 if [ -s "$DIR/getlat.txt" ]; then
 	say "== GET latency summary (targets: p99 <= 5 ms, p99.9 <= 20 ms, 0 timeouts; MISS does not fail the bench)"

@@ -1,0 +1,214 @@
+package mib
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+)
+
+// dumpTree is every name and value a tree serves, in order.
+func dumpTree(s *Snapshot) []string {
+	var out []string
+	var name agentx.OID
+	from := agentx.OID{0}
+	for {
+		n, v, ok := s.Next(name, from, false)
+		if !ok {
+			return out
+		}
+		out = append(out, oidString(n)+" "+format(v))
+		from = append(from[:0], n...)
+		name = n
+	}
+}
+
+// TestPatchMatchesBuild applies random churn to the real VPP 26.06 capture
+// plus loopbacks and sub-interfaces, and checks after every step that
+// Patch serves exactly what Build serves, with the same transitions, and
+// that Patch took on most of the steps.
+func TestPatchMatchesBuild(t *testing.T) {
+	ifaces := loadDetails(t)
+	counters := loadCounters(t)
+	port := uint32(0)
+	for _, in := range ifaces {
+		if in.DevType != "Loopback" && !in.Sub && len(in.BondMembers) == 0 && in.LCPHostName == "" && classifyEthernet(in) {
+			port = in.SwIfIndex
+			break
+		}
+	}
+	var portName string
+	for _, in := range ifaces {
+		if in.SwIfIndex == port {
+			portName = in.Name
+		}
+	}
+	if portName == "" {
+		t.Fatal("no Ethernet port in the capture")
+	}
+	nextSw := uint32(0)
+	for _, in := range ifaces {
+		nextSw = max(nextSw, in.SwIfIndex+1)
+	}
+	for k := uint32(0); k < 20; k++ {
+		ifaces = append(ifaces, iface(nextSw, fmt.Sprintf("loop%d", 100+k), "Loopback", k%2 == 0))
+		nextSw++
+		ifaces = append(ifaces, sub(nextSw, port, fmt.Sprintf("%s.%d", portName, 1000+k), k%3 != 0))
+		nextSw++
+	}
+	for sw := uint32(len(counters)); sw < nextSw+400; sw++ {
+		counters = append(counters, Counters{RxBytes: uint64(sw) * 7, RxPackets: uint64(sw)})
+	}
+	opt := Options{Clock: clock, Segment: 1, Aliases: map[string]string{portName + ".1003": "customer 3"}}
+	now := t0
+	pb, idxB, _ := Build(nil, ifaces, counters, nil, now, opt)
+	pp, idxP := pb, idxB
+
+	r := rand.New(rand.NewPCG(1, 2))
+	patched := 0
+	const steps = 400
+	for step := range steps {
+		now = now.Add(time.Second)
+		changed := map[string]bool{}
+		for range 1 + r.IntN(3) {
+			pick := func(pred func(Interface) bool) int {
+				var cands []int
+				for i, in := range ifaces {
+					if pred(in) {
+						cands = append(cands, i)
+					}
+				}
+				if len(cands) == 0 {
+					return -1
+				}
+				return cands[r.IntN(len(cands))]
+			}
+			ours := func(in Interface) bool {
+				return in.DevType == "Loopback" && in.SwIfIndex >= 1000 || in.Sub && in.SupSwIfIndex == port
+			}
+			switch r.IntN(6) {
+			case 0: // a loopback created, sometimes under an old name
+				name := fmt.Sprintf("loop%d", 200+r.IntN(40))
+				if slices.ContainsFunc(ifaces, func(in Interface) bool { return in.Name == name }) {
+					continue
+				}
+				in := iface(nextSw, name, "Loopback", r.IntN(2) == 0)
+				in.SwIfIndex, in.SupSwIfIndex = 1000+nextSw, 1000+nextSw
+				nextSw++
+				ifaces = append(ifaces, in)
+				changed[name] = true
+			case 1: // a sub-interface created
+				name := fmt.Sprintf("%s.%d", portName, 2000+r.IntN(40))
+				if slices.ContainsFunc(ifaces, func(in Interface) bool { return in.Name == name }) {
+					continue
+				}
+				ifaces = append(ifaces, sub(nextSw, port, name, r.IntN(2) == 0))
+				nextSw++
+				changed[name] = true
+			case 2, 3: // one of ours deleted
+				if i := pick(ours); i >= 0 {
+					changed[ifaces[i].Name] = true
+					ifaces = slices.Delete(ifaces, i, i+1)
+				}
+			case 4: // admin state
+				if i := pick(ours); i >= 0 {
+					ifaces[i].AdminUp = !ifaces[i].AdminUp
+					ifaces[i].LinkUp = ifaces[i].AdminUp
+					changed[ifaces[i].Name] = true
+				}
+			case 5: // MTU and tag
+				if i := pick(ours); i >= 0 {
+					ifaces[i].MTU = uint32(1000 + r.IntN(8000))
+					ifaces[i].Tag = fmt.Sprintf("tag %d", step)
+					changed[ifaces[i].Name] = true
+				}
+			}
+		}
+		var transB, transP []Transition
+		pb, idxB, transB = Build(pb, ifaces, counters, idxB, now, opt)
+		np, nidx, tp, ok := Patch(pp, ifaces, changed, counters, idxP, now, opt)
+		if ok {
+			patched++
+			pp, idxP, transP = np, nidx, tp
+		} else {
+			pp, idxP, transP = Build(pp, ifaces, counters, idxP, now, opt)
+		}
+		if got, want := dumpTree(pp), dumpTree(pb); !slices.Equal(got, want) {
+			for i := range min(len(got), len(want)) {
+				if got[i] != want[i] {
+					t.Fatalf("step %d (patched %v, changed %v): first difference at %d: patch %q, build %q", step, ok, changed, i, got[i], want[i])
+				}
+			}
+			t.Fatalf("step %d (patched %v): patch serves %d names, build %d", step, ok, len(got), len(want))
+		}
+		slices.SortFunc(transP, func(a, b Transition) int { return int(a.IfIndex) - int(b.IfIndex) })
+		if !reflect.DeepEqual(transP, transB) {
+			t.Fatalf("step %d: patch transitions %+v, build %+v", step, transP, transB)
+		}
+	}
+	if patched < steps*3/4 {
+		t.Errorf("Patch took on %d of %d steps, want most", patched, steps)
+	}
+}
+
+func classifyEthernet(in Interface) bool {
+	typ, _ := classify(&in)
+	return typ == typeEthernetCsmacd
+}
+
+// TestPatchDeclines: changes that reach other rows are left to Build.
+func TestPatchDeclines(t *testing.T) {
+	ifaces := []Interface{
+		iface(1, "Eth0", "dpdk", true),
+		sub(2, 1, "Eth0.100", true),
+		iface(3, "loop0", "Loopback", true),
+		iface(4, "BondEthernet0", "bond", true),
+		iface(5, "Eth1", "dpdk", true),
+	}
+	ifaces[3].BondMembers = []BondMember{{SwIfIndex: 5, Active: true}}
+	s, idx, _ := Build(nil, ifaces, nil, nil, t0, Options{Clock: clock})
+	for _, c := range []struct {
+		name string
+		opt  Options
+	}{
+		{"Eth0", Options{}},          // a parent of an unchanged sub-interface
+		{"BondEthernet0", Options{}}, // a bond
+		{"Eth1", Options{}},          // a bond member
+		{"loop0", Options{VPPDown: true}},
+		{"loop0", Options{Segment: 9}}, // a new stats segment
+	} {
+		if _, _, _, ok := Patch(s, ifaces, map[string]bool{c.name: true}, nil, idx, t0.Add(time.Second), c.opt); ok {
+			t.Errorf("Patch of %s with %+v: taken on, want declined", c.name, c.opt)
+		}
+	}
+	if _, _, _, ok := Patch(s, ifaces, map[string]bool{"loop0": true}, nil, idx, t0.Add(time.Second), Options{Clock: clock}); !ok {
+		t.Error("Patch of a loopback: declined")
+	}
+}
+
+// BenchmarkPatch is one loopback created in, then deleted from, 100,000
+// interfaces: the cost of an event under churn.
+func BenchmarkPatch(b *testing.B) {
+	ifaces, counters := bigRouter(100_000)
+	s, idx, _ := Build(nil, ifaces, counters, nil, t0, Options{Clock: clock})
+	lo := iface(200_000, "loop9", "Loopback", true)
+	with := append(slices.Clip(ifaces), lo)
+	changed := map[string]bool{"loop9": true}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		in := with
+		if i%2 == 1 {
+			in = ifaces
+		}
+		n, x, _, ok := Patch(s, in, changed, counters, idx, t0.Add(time.Duration(i)*time.Second), Options{Clock: clock})
+		if !ok {
+			b.Fatal("declined")
+		}
+		s, idx = n, x
+	}
+}
