@@ -92,7 +92,8 @@ type Config struct {
 	// MaxAge is the oldest a counter value may be when served (default 1 s):
 	// counters are read in the background that often, never on a request's
 	// path. DetailsInterval is the period of the full interface dump
-	// (default 30 s).
+	// (default 5 minutes): events and /if/names show what changes, and
+	// the dump catches what they do not carry (MTU, MAC, tag, speed).
 	MaxAge          time.Duration
 	DetailsInterval time.Duration
 	// DownAfter is how long the API connection must be lost and the stats
@@ -191,7 +192,7 @@ func New(cfg Config) (*Poller, error) {
 		cfg.MaxAge = time.Second
 	}
 	if cfg.DetailsInterval <= 0 {
-		cfg.DetailsInterval = 30 * time.Second
+		cfg.DetailsInterval = 5 * time.Minute
 	}
 	if cfg.DownAfter <= 0 {
 		cfg.DownAfter = 5 * time.Second

@@ -46,7 +46,7 @@ func defaultConfig() config {
 		// ifIndex, short enough that churn stays bounded.
 		IfIndexForgetAfter: 30 * 24 * time.Hour,
 		PollInterval:       time.Second,
-		DetailsInterval:    30 * time.Second,
+		DetailsInterval:    5 * time.Minute,
 		VPPDownAfter:       5 * time.Second,
 		Priority:           100,
 		TrapRate:           100,
@@ -123,7 +123,7 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.IfIndexFile, "ifindex-file", cfg.IfIndexFile, "state file keeping each interface name's ifIndex across restarts")
 	fs.DurationVar(&cfg.IfIndexForgetAfter, "ifindex-forget-after", cfg.IfIndexForgetAfter, "forget an interface name unseen in VPP for this long, and give its ifIndex to no other name for as long again (0: never)")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "maximum age of a counter value served")
-	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump (events are seen at once anyway)")
+	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump, which catches what interface events do not carry (MTU, MAC, tag, speed); creations, deletions and state changes are seen at once anyway")
 	fs.DurationVar(&cfg.VPPDownAfter, "vpp-down-after", cfg.VPPDownAfter, "how long VPP's API socket and stats segment must both be gone before every interface reads down")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve Prometheus metrics on http://HOST:PORT/metrics; empty: none")
 	fs.BoolVar(&cfg.LCPNames, "lcp-names", cfg.LCPNames, "use linux-cp host names (e.g. e0) as ifName of the tap side")
