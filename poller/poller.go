@@ -73,8 +73,11 @@ type Config struct {
 	// connection): an event that leaves its state in doubt asks it rather
 	// than dumping everything.
 	Interface func(ctx context.Context, conn uint64, sw uint32) (in mib.Interface, found bool, err error)
-	// Counters reads the stats segment.
-	Counters func(context.Context) (Stats, error)
+	// Counters reads the stats segment, into reuse's storage when it is
+	// large enough: the counters of an earlier read that the poller no
+	// longer uses (nil when there is none), so that a read every second
+	// does not allocate a new copy of every counter.
+	Counters func(ctx context.Context, reuse []mib.Counters) (Stats, error)
 	// Events delivers VPP's interface events; nil when there are none.
 	Events <-chan Event
 	// Publish makes a snapshot the one served (agentx.Session.SetTree).
@@ -152,7 +155,12 @@ type Poller struct {
 	snap     *mib.Snapshot
 	ifaces   []mib.Interface // the last dump, with the rows kept by fade-out
 	conn     uint64          // the API connection ifaces came from
+	// counters are the read a full build joins with its dump, nil the rest
+	// of the time: the snapshot holds what is served, and a build without
+	// counters keeps each row's. spare is a read's storage free for the
+	// next read.
 	counters []mib.Counters
+	spare    []mib.Counters
 	names    []string // /if/names of the last read; nil when unknown
 	segment  uint64
 	idx      *mib.Indexes
@@ -283,7 +291,7 @@ func (p *Poller) readCounters(ctx context.Context) {
 		}
 		rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 		start := time.Now()
-		st, err := p.cfg.Counters(rctx)
+		st, err := p.cfg.Counters(rctx, p.takeSpare())
 		cancel()
 		took := time.Since(start)
 		if ctx.Err() != nil {
@@ -292,6 +300,7 @@ func (p *Poller) readCounters(ctx context.Context) {
 		p.mu.Lock()
 		p.cfg.Observer.Refreshed(SourceStats, took, err)
 		p.applyRead(start, st, err)
+		p.spare = st.Counters
 		p.mu.Unlock()
 		if err != nil {
 			t.Reset(backoff)
@@ -339,8 +348,17 @@ func (p *Poller) applyRead(start time.Time, st Stats, err error) {
 	if start.Before(p.readAt) {
 		return // Run published a newer read meanwhile: never go back
 	}
-	p.counters, p.readAt = st.Counters, start
+	p.readAt = start
 	p.publish(p.snap.WithCounters(st.Counters, time.Now()))
+}
+
+// takeSpare returns storage for the next counter read, if any is free.
+func (p *Poller) takeSpare() []mib.Counters {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	buf := p.spare
+	p.spare = nil
+	return buf
 }
 
 // namesDiff returns the sw_if_index values at which cur differs from old;
@@ -679,9 +697,13 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		return fullResult{}, fmt.Errorf("dumping interfaces: %w", err)
 	}
 	start = time.Now()
-	st, cerr := p.cfg.Counters(rctx)
+	st, cerr := p.cfg.Counters(rctx, p.takeSpare())
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer func() {
+		// The snapshot holds the counters now: the read's storage is free.
+		p.counters, p.spare = nil, st.Counters
+	}()
 	p.cfg.Observer.Refreshed(SourceStats, time.Since(start), cerr)
 	var names []string // what the stats segment says exists, when read
 	switch {
@@ -697,7 +719,6 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		// The last counters were joined with an older dump by sw_if_index,
 		// which VPP may have handed to other interfaces since: without
 		// counters, Build keeps each row's previous ones by ifIndex.
-		p.counters = nil
 		if !p.readFailing {
 			p.log.WithError(cerr).Warn("reading counters; serving the previous ones")
 			p.readFailing = true

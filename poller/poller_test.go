@@ -72,7 +72,7 @@ func (f *fakeVPP) Interface(_ context.Context, conn uint64, sw uint32) (mib.Inte
 	return mib.Interface{}, false, nil
 }
 
-func (f *fakeVPP) Counters(context.Context) (Stats, error) {
+func (f *fakeVPP) Counters(_ context.Context, _ []mib.Counters) (Stats, error) {
 	f.reads.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()

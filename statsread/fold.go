@@ -1,11 +1,9 @@
 package statsread
 
 import (
-	"fmt"
 	"unsafe"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
-	"go.fd.io/govpp/adapter"
 )
 
 // entryPattern selects the directory entries a Read needs, and only those:
@@ -42,62 +40,54 @@ var counterFields = map[string][2]field{
 	"/if/tx-error":     {unsafe.Offsetof(mib.Counters{}.TxError), noField},
 }
 
-// step folds one prepared directory entry into Counters.
-type step struct {
-	entry       int // index in StatDir.Entries
-	counter     bool
-	pkts, bytes field
-}
-
-// planFor maps the prepared entries to steps. The names vector is required:
-// without it the segment is not an interface stats segment.
-func planFor(dir *adapter.StatDir) ([]step, error) {
-	var plan []step
-	names := false
-	for i, e := range dir.Entries {
-		name := string(e.Name)
-		switch name {
-		case "/if/names":
-			names = true
-			plan = append(plan, step{entry: i})
-		case "/sys/boottime":
-			plan = append(plan, step{entry: i})
-		default:
-			if f, ok := counterFields[name]; ok {
-				plan = append(plan, step{entry: i, counter: true, pkts: f[0], bytes: f[1]})
+// fold sums the planned entries of s over threads into Counters, in buf's
+// storage when it is large enough. It reads the mapping in place; the
+// caller checks the epoch around it.
+func (r *Reader) fold(s segment, buf []mib.Counters) (Counters, error) {
+	var (
+		simple   []simpleSrc
+		combined []combinedSrc
+		names    struct{ off, n uint64 }
+		hasNames bool
+		boot     uint64
+		n        int
+		err      error
+	)
+	for _, st := range r.plan {
+		switch st.kind {
+		case typeNames:
+			off, cnt, ok := s.vec(s.u64(st.entry+entryUnion), 8)
+			if !ok {
+				return Counters{}, errBadSegment
 			}
-		}
-	}
-	if !names {
-		return nil, fmt.Errorf("no /if/names in the stats segment (%d entries matched)", len(dir.Entries))
-	}
-	return plan, nil
-}
-
-// fold sums the prepared entries over threads into Counters, in buf's
-// storage when it is large enough.
-func (r *Reader) fold(buf []mib.Counters) Counters {
-	var names adapter.NameStat
-	var boot uint64
-	n := 0
-	for _, s := range r.plan {
-		switch d := r.dir.Entries[s.entry].Data.(type) {
-		case adapter.NameStat:
-			names = d
-			n = max(n, len(d))
-		case adapter.ScalarStat:
-			if d > 0 {
-				boot = uint64(d)
+			names.off, names.n, hasNames = off, cnt, true
+			n = max(n, int(cnt))
+		case typeScalar:
+			boot = s.u64(st.entry + entryUnion)
+		case typeSimple:
+			var ts [][]uint64
+			if ts, err = threads(s, st.entry, r.simpleBuf[:0]); err != nil {
+				return Counters{}, err
 			}
-		case adapter.SimpleCounterStat:
-			for _, t := range d {
+			r.simpleBuf = ts
+			for _, t := range ts {
+				simple = append(simple, simpleSrc{v: t, f: st.pkts})
 				n = max(n, len(t))
 			}
-		case adapter.CombinedCounterStat:
-			for _, t := range d {
+		case typeCombined:
+			var ts [][][2]uint64
+			if ts, err = threads(s, st.entry, r.combinedBuf[:0]); err != nil {
+				return Counters{}, err
+			}
+			r.combinedBuf = ts
+			for _, t := range ts {
+				combined = append(combined, combinedSrc{v: t, pkts: st.pkts, bytes: st.bytes})
 				n = max(n, len(t))
 			}
 		}
+	}
+	if !hasNames {
+		return Counters{}, errBadSegment
 	}
 	var out []mib.Counters
 	if cap(buf) >= n {
@@ -110,28 +100,11 @@ func (r *Reader) fold(buf []mib.Counters) Counters {
 	// every thread: out is written once, and the source vectors are read
 	// in order. (A pass per counter and thread walks out 15 x threads
 	// times, which at 100,000 interfaces is cache misses all the way.)
-	var simple []simpleSrc
-	var combined []combinedSrc
-	for _, s := range r.plan {
-		if !s.counter {
-			continue
-		}
-		switch d := r.dir.Entries[s.entry].Data.(type) {
-		case adapter.SimpleCounterStat:
-			for _, t := range d {
-				simple = append(simple, simpleSrc{v: t, f: s.pkts})
-			}
-		case adapter.CombinedCounterStat:
-			for _, t := range d {
-				combined = append(combined, combinedSrc{v: t, pkts: s.pkts, bytes: s.bytes})
-			}
-		}
-	}
 	for i := range out {
 		c := unsafe.Pointer(&out[i])
 		for _, s := range simple {
 			if i < len(s.v) {
-				*at(c, s.f) += uint64(s.v[i])
+				*at(c, s.f) += s.v[i]
 			}
 		}
 		for _, s := range combined {
@@ -143,18 +116,22 @@ func (r *Reader) fold(buf []mib.Counters) Counters {
 			}
 		}
 	}
-	return Counters{BySwIfIndex: out, Names: r.namesFor(names, n), BootTime: boot, Segment: r.segments}
+	nm, err := r.namesFor(s, names.off, names.n, n)
+	if err != nil {
+		return Counters{}, err
+	}
+	return Counters{BySwIfIndex: out, Names: nm, BootTime: boot, Segment: r.segments}, nil
 }
 
-// simpleSrc and combinedSrc are one thread's vector of one counter and the
-// fields it adds to.
+// simpleSrc and combinedSrc are one thread's vector of one counter, viewed
+// in the mapping, and the fields it adds to.
 type simpleSrc struct {
-	v []adapter.Counter
+	v []uint64
 	f field
 }
 
 type combinedSrc struct {
-	v           []adapter.CombinedCounter
+	v           [][2]uint64
 	pkts, bytes field
 }
 
@@ -162,20 +139,33 @@ type combinedSrc struct {
 // from unsafe.Offsetof on mib.Counters.
 func at(c unsafe.Pointer, f field) *uint64 { return (*uint64)(unsafe.Add(c, f)) }
 
-// namesFor returns the names as strings, reusing the previous slice (no
-// allocation) while they are unchanged.
-func (r *Reader) namesFor(names adapter.NameStat, n int) []string {
+// namesFor returns /if/names (cnt entries at nv) as n strings, reusing the
+// previous slice (no allocation) while they are unchanged: names are
+// stored once, not once per read.
+func (r *Reader) namesFor(s segment, nv, cnt uint64, n int) ([]string, error) {
 	same := len(r.names) == n
-	for i := 0; same && i < len(names); i++ {
-		same = string(names[i]) == r.names[i]
+	for i := uint64(0); same && i < cnt; i++ {
+		b, err := s.nameAt(nv, i)
+		if err != nil {
+			return nil, err
+		}
+		same = string(b) == r.names[i]
 	}
 	if same {
-		return r.names
+		return r.names, nil
 	}
-	s := make([]string, n)
-	for i, b := range names {
-		s[i] = string(b)
+	out := make([]string, n)
+	for i := uint64(0); i < cnt; i++ {
+		b, err := s.nameAt(nv, i)
+		if err != nil {
+			return nil, err
+		}
+		if i < uint64(len(r.names)) && string(b) == r.names[i] {
+			out[i] = r.names[i] // the same string, not a copy
+			continue
+		}
+		out[i] = string(b)
 	}
-	r.names = s
-	return s
+	r.names = out
+	return out, nil
 }

@@ -165,12 +165,9 @@ func mapServed(t testing.TB, path string) []byte {
 	return m
 }
 
-// Header words of a version 2 segment.
-const (
-	hdrEpoch      = 16
-	hdrInProgress = 24
-	hdrDirectory  = 32
-)
+// hdrDirectory is the header word of a version 2 segment that points at
+// the directory.
+const hdrDirectory = hdrDirVector
 
 // word points at a header word of a mapping, for atomic access.
 func word(m []byte, off int) *atomic.Uint64 { return (*atomic.Uint64)(unsafe.Pointer(&m[off])) }

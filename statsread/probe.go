@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // ErrNoSegment is wrapped by the errors of a Read that found no stats
@@ -35,14 +33,9 @@ func probe(ctx context.Context, path string) (segmentID, error) {
 	return id, err
 }
 
-// probeHeader is probe that also maps the segment's first page read-only,
-// so that the reader can watch in_progress without asking govpp (whose wait
-// for it spins) or dialing the socket again.
-func probeHeader(ctx context.Context, path string) (segmentID, []byte, error) {
-	return probeSegment(ctx, path, true)
-}
-
-func probeSegment(ctx context.Context, path string, mapHeader bool) (id segmentID, header []byte, err error) {
+// probeSegment is probe that, with mapAll, also maps the whole segment
+// read-only: the reader reads it in place.
+func probeSegment(ctx context.Context, path string, mapAll bool) (id segmentID, m []byte, err error) {
 	defer func() {
 		if err != nil && ctx.Err() == nil {
 			err = fmt.Errorf("%w: %w", ErrNoSegment, err)
@@ -99,26 +92,18 @@ func probeSegment(ctx context.Context, path string, mapHeader bool) (id segmentI
 		return segmentID{}, nil, fmt.Errorf("examining the stats segment: %w", err)
 	}
 	id = segmentID{dev: uint64(st.Dev), ino: st.Ino}
-	if mapHeader {
-		if header, err = syscall.Mmap(fds[0], 0, headerSize, syscall.PROT_READ, syscall.MAP_SHARED); err != nil {
-			return segmentID{}, nil, fmt.Errorf("mapping the stats segment's header: %w", err)
+	if mapAll {
+		if st.Size < hdrErrorVector+8 || st.Size > maxSegment {
+			return segmentID{}, nil, fmt.Errorf("the stats segment is %d bytes", st.Size)
+		}
+		if m, err = syscall.Mmap(fds[0], 0, int(st.Size), syscall.PROT_READ, syscall.MAP_SHARED); err != nil {
+			return segmentID{}, nil, fmt.Errorf("mapping the stats segment: %w", err)
 		}
 	}
-	return id, header, nil
+	return id, m, nil
 }
 
-// headerSize is what probeHeader maps: the header's words, on one page.
-const headerSize = 4096
+// maxSegment bounds the size mapped (address space, not memory: pages are
+// only touched as read).
+const maxSegment = 64 << 30
 
-// inProgressOffset is the header word VPP sets while it changes the
-// directory (stats segment v2: version, base, epoch, in_progress, ...).
-const inProgressOffset = 24
-
-// busy reports whether VPP holds the mapped segment's in_progress.
-func busy(header []byte) bool {
-	if len(header) < inProgressOffset+8 {
-		return false
-	}
-	// An aligned 8-byte load: VPP writes the word whole.
-	return atomic.LoadUint64((*uint64)(unsafe.Pointer(&header[inProgressOffset]))) != 0
-}

@@ -1,20 +1,16 @@
 package statsread
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
-	"go.fd.io/govpp/adapter"
-	"go.fd.io/govpp/adapter/statsclient"
 )
 
 const (
@@ -79,20 +75,17 @@ type Reader struct {
 	timeout    time.Duration
 	maxBackoff time.Duration
 
-	mu     sync.Mutex
-	sc     *statsclient.StatsClient // nil while detached
-	id     segmentID                // the segment sc maps
-	header []byte                   // our own read-only mapping of its header
-	sock   sockID                   // the stats socket file when sc was made
-	// connecting is set while a govpp Connect abandoned at its deadline is
-	// still blocked (it has no timeout of its own): no second one is started
-	// meanwhile, so a VPP that accepts and never answers costs one
-	// goroutine and one descriptor, not one per Read.
-	connecting atomic.Bool
-	dir        *adapter.StatDir // prepared /if/ entries; nil to prepare again
-	plan       []step           // how to fold dir.Entries into Counters
-	segments   uint64
-	names      []string // last names returned
+	mu       sync.Mutex
+	seg      segment   // our read-only mapping of the whole segment; nil b while detached
+	id       segmentID // the segment seg maps
+	sock     sockID    // the stats socket file when seg was mapped
+	plan     []step    // the entries a read folds; nil to find them again
+	epoch    uint64    // the epoch plan was found at
+	segments uint64
+	names    []string // last names returned
+	// Reused between reads: the per-thread views of the counter vectors.
+	simpleBuf   [][]uint64
+	combinedBuf [][][2]uint64
 }
 
 // New returns a Reader for the stats socket at socketPath (e.g.
@@ -113,7 +106,8 @@ func New(socketPath string, opts ...Option) *Reader {
 func (r *Reader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.detach()
+	r.detach()
+	return nil
 }
 
 // Read returns the current interface counters. It fails when VPP (its stats
@@ -143,12 +137,13 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 
-	// govpp follows VPP's pointers in the mapping; make a bad pointer an
-	// error instead of a crash, and drop that mapping.
+	// Every pointer is checked against the mapping, but VPP may shrink
+	// what it maps to us no more than we can; a fault is an error, not a
+	// crash, and drops that mapping.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
-			_ = r.detach()
+			r.detach()
 			c, err = Counters{}, fmt.Errorf("reading the stats segment: %v", p)
 		}
 	}()
@@ -163,43 +158,39 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 			}
 			return Counters{}, fmt.Errorf("reading the stats segment: %w", err)
 		}
-		if r.sc == nil {
+		if r.seg.b == nil {
 			if err := r.attach(ctx); err != nil {
 				return Counters{}, err
 			}
+			probed = time.Now()
 		}
-		// While VPP holds in_progress, wait on our own mapping of the header:
-		// govpp would spin on it, and a probe would dial stats.sock each try.
-		// The segment is still checked now and then (a new VPP binds a new
-		// socket file at once; a moved segment is only seen by a probe), so
-		// an abandoned busy segment is left.
+		// While VPP holds in_progress, wait. The segment is still checked
+		// now and then (a new VPP binds a new socket file at once; a moved
+		// segment is only seen by a probe), so an abandoned busy segment is
+		// left.
 		fresh := time.Since(probed) < probeEvery && r.sock == statSocket(r.socketPath)
-		if fresh && busy(r.header) {
-			last = errSegmentBusy
-			pause(ctx, wait)
-			wait = min(2*wait, r.maxBackoff)
-			continue
+		epoch, busy := r.seg.state()
+		var uerr error
+		if busy {
+			uerr = errSegmentBusy
+		} else {
+			c, uerr = r.readOnce(buf, epoch)
 		}
-		prepared := r.dir == nil
-		uerr := r.update()
-		busyErr := errors.Is(uerr, adapter.ErrStatsDataBusy) || errors.Is(uerr, adapter.ErrStatsAccessFailed)
-		if busyErr && fresh {
-			// VPP was changing the directory: read again shortly, from the
-			// same mapping.
+		if uerr != nil && fresh {
 			last = uerr
 			pause(ctx, wait)
 			wait = min(2*wait, r.maxBackoff)
 			continue
 		}
-		// Whatever update said, it only counts if the segment is still the
-		// one VPP serves: after a restart, the values just read may be the
-		// old segment's frozen ones.
+		// Whatever the read said, it only counts if the segment is still
+		// the one VPP serves: after a restart, the values just read may be
+		// the old segment's frozen ones.
 		id, err := probe(ctx, r.socketPath)
 		probed = time.Now()
 		if err != nil {
 			if ctx.Err() == nil {
 				// VPP is gone: drop the mapping of its dead segment.
-				_ = r.detach()
+				r.detach()
 			}
 			if uerr != nil {
 				return Counters{}, fmt.Errorf("checking the stats segment: %w (after: %w)", err, uerr)
@@ -208,35 +199,45 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 		}
 		if id != r.id {
 			r.log.Info("VPP serves a new stats segment (restart); re-attaching")
-			_ = r.detach()
+			r.detach()
 			last = errors.New("the stats segment changed during the read")
 			continue
 		}
-		switch {
-		case uerr == nil:
-			return r.fold(buf), nil
-		case busyErr:
-			// Still the segment VPP serves, still busy: read again.
-			last = uerr
-			r.sock = statSocket(r.socketPath)
-			pause(ctx, wait)
-			wait = min(2*wait, r.maxBackoff)
-		case errors.Is(uerr, adapter.ErrStatsDisconnected):
-			// govpp's own socket watcher saw the socket go and failed to
-			// map a new segment: start over with a new client.
-			last = uerr
-			_ = r.detach()
-		case !prepared:
-			// The directory changed (ErrStatsDirStale) or a vector changed
-			// shape (govpp wraps ErrStatDataLenIncorrect with %v, so it
-			// cannot be matched): prepare again.
-			last = uerr
-			r.dir = nil
-		default:
-			_ = r.detach()
-			return Counters{}, fmt.Errorf("reading the stats segment: %w", uerr)
+		if uerr == nil {
+			return c, nil
 		}
+		// Still the segment VPP serves, and busy (or changing under the
+		// read): read again.
+		last = uerr
+		r.sock = statSocket(r.socketPath)
+		pause(ctx, wait)
+		wait = min(2*wait, r.maxBackoff)
 	}
+}
+
+// errSegmentChanged is a read that saw the epoch move or in_progress set
+// by its end: VPP changed the directory meanwhile.
+var errSegmentChanged = errors.New("VPP changed the stats segment during the read")
+
+// readOnce reads the segment at epoch, finding the entries again if the
+// directory changed since they were found. A result is only good if the
+// epoch is the same, and VPP not busy, after it.
+func (r *Reader) readOnce(buf []mib.Counters, epoch uint64) (Counters, error) {
+	if r.plan == nil || r.epoch != epoch {
+		plan, err := planFor(r.seg)
+		if e, busy := r.seg.state(); busy || e != epoch {
+			return Counters{}, errSegmentChanged
+		}
+		if err != nil {
+			return Counters{}, err
+		}
+		r.plan, r.epoch = plan, epoch
+	}
+	c, err := r.fold(r.seg, buf)
+	if e, busy := r.seg.state(); busy || e != epoch {
+		return Counters{}, errSegmentChanged
+	}
+	return c, err
 }
 
 // probeEvery is how often a Read that VPP keeps busy checks, by dialing
@@ -264,115 +265,27 @@ func statSocket(path string) sockID {
 	return sockID{dev: uint64(st.Dev), ino: st.Ino, ctime: st.Ctim.Nano()}
 }
 
-// attach maps the segment VPP serves now through a new govpp client. The
-// segment is probed before and after govpp's own connection: if both probes
-// see the same memfd, govpp received that memfd too (VPP hands one memfd to
-// every client for its whole life, and a later VPP never hands out an
-// earlier one).
+// attach maps the segment VPP serves now, from the memfd its stats socket
+// hands out.
 func (r *Reader) attach(ctx context.Context) error {
-	for {
-		sock := statSocket(r.socketPath)
-		before, header, err := probeHeader(ctx, r.socketPath)
-		if err != nil {
-			return fmt.Errorf("connecting to the stats socket: %w", err)
-		}
-		sc, err := r.connectStats(ctx)
-		if err != nil {
-			_ = syscall.Munmap(header)
-			return fmt.Errorf("mapping the stats segment: %w", err)
-		}
-		after, err := probe(ctx, r.socketPath)
-		if err != nil {
-			_ = sc.Disconnect()
-			_ = syscall.Munmap(header)
-			return fmt.Errorf("connecting to the stats socket: %w", err)
-		}
-		if before != after {
-			_ = sc.Disconnect()
-			_ = syscall.Munmap(header)
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("mapping the stats segment: %w", err)
-			}
-			continue
-		}
-		r.sc, r.id, r.dir, r.header, r.sock = sc, before, nil, header, sock
-		r.segments++
-		r.log.WithField("segment", r.segments).Debug("mapped the stats segment")
-		return nil
-	}
-}
-
-// connectStats runs govpp's Connect, which receives the memfd with a
-// blocking recvmsg that has no timeout, under ctx: if VPP accepts and never
-// answers, the Read fails at its deadline and the connection is dropped
-// whenever it completes.
-func (r *Reader) connectStats(ctx context.Context) (*statsclient.StatsClient, error) {
-	if !r.connecting.CompareAndSwap(false, true) {
-		return nil, errors.New("an earlier connection to the stats socket is still unanswered")
-	}
-	sc := statsclient.NewStatsClient(r.socketPath,
-		// The socket was just seen; do not wait for it.
-		statsclient.SetSocketRetryPeriod(time.Millisecond),
-		statsclient.SetSocketRetryTimeout(time.Millisecond))
-	done := make(chan error, 1)
-	go func() { done <- sc.Connect() }()
-	select {
-	case err := <-done:
-		r.connecting.Store(false)
-		if err != nil {
-			return nil, err
-		}
-		return sc, nil
-	case <-ctx.Done():
-		go func() {
-			if <-done == nil {
-				_ = sc.Disconnect()
-			}
-			r.connecting.Store(false)
-		}()
-		return nil, ctx.Err()
-	}
-}
-
-func (r *Reader) detach() error {
-	if r.sc == nil {
-		return nil
-	}
-	err := r.sc.Disconnect()
-	if r.header != nil {
-		_ = syscall.Munmap(r.header)
-	}
-	r.sc, r.dir, r.plan, r.header = nil, nil, nil, nil
-	r.id, r.sock = segmentID{}, sockID{}
+	sock := statSocket(r.socketPath)
+	id, b, err := probeSegment(ctx, r.socketPath, true)
 	if err != nil {
-		return fmt.Errorf("unmapping the stats segment: %w", err)
+		return fmt.Errorf("connecting to the stats socket: %w", err)
 	}
+	r.seg, r.id, r.sock, r.plan = segment{b: b}, id, sock, nil
+	r.segments++
+	r.log.WithField("segment", r.segments).Debug("mapped the stats segment")
 	return nil
 }
 
-// update refreshes the prepared directory, preparing it first if needed.
-// UpdateDir re-reads only the values (no names, no regexp over the
-// directory); it fails with ErrStatsDirStale when VPP changed the directory.
-func (r *Reader) update() error {
-	if r.dir == nil {
-		dir, err := r.sc.PrepareDir(entryPattern)
-		if err != nil {
-			return err
-		}
-		// govpp's entry names are slices of its mapping, which its socket
-		// watcher may unmap and replace at any time (when stats.sock is
-		// removed); UpdateDir compares them. Keep them on the heap.
-		for i := range dir.Entries {
-			dir.Entries[i].Name = bytes.Clone(dir.Entries[i].Name)
-		}
-		plan, err := planFor(dir)
-		if err != nil {
-			return err
-		}
-		r.dir, r.plan = dir, plan
-		return nil
+func (r *Reader) detach() {
+	if r.seg.b != nil {
+		_ = syscall.Munmap(r.seg.b)
 	}
-	return r.sc.UpdateDir(r.dir)
+	r.seg, r.plan = segment{}, nil
+	r.id, r.sock = segmentID{}, sockID{}
+	r.simpleBuf, r.combinedBuf = nil, nil
 }
 
 func pause(ctx context.Context, d time.Duration) {

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"go.fd.io/govpp/adapter/statsclient"
 	"go.fd.io/govpp/core"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
@@ -126,7 +125,6 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	// longer delays other replies instead, which the request timeouts
 	// bound, and the poller keeps rows a short dump misses anyway.
 	core.ReplyChannelTimeout = 2 * time.Second
-	statsclient.Log = log // its default writes to stdout
 
 	var aliases map[string]string
 	if cfg.Config != "" {
@@ -218,10 +216,11 @@ func logIfIndexLoad(log logrus.FieldLogger, path string, idx *mib.Indexes, rep i
 
 // readStats reads the stats segment for the poller, which must tell a
 // segment that is gone (VPP dead, when the API is lost too) from one that
-// is busy or slow. Each read gets its own storage: the poller serves the
-// previous read's counters until it has the next.
-func (a *agent) readStats(ctx context.Context) (poller.Stats, error) {
-	c, err := a.stats.Read(ctx)
+// is busy or slow, into reuse's storage (the poller hands back a read it
+// no longer uses).
+func (a *agent) readStats(ctx context.Context, reuse []mib.Counters) (poller.Stats, error) {
+	c := statsread.Counters{BySwIfIndex: reuse}
+	err := a.stats.ReadInto(ctx, &c)
 	if errors.Is(err, statsread.ErrNoSegment) {
 		err = fmt.Errorf("%w: %w", poller.ErrStatsGone, err)
 	}
