@@ -50,8 +50,12 @@ func main() {
 
 // run is main without the exit, for tests: 0 on a clean stop, 2 on a bad
 // configuration. Once started the agent does not give up: it retries VPP
-// and snmpd until stopped.
+// and snmpd until stopped. `check` as the first argument runs runCheck
+// instead.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], stdout, stderr)
+	}
 	cfg, err := parseConfig(args, stdout)
 	if errors.Is(err, errHelp) {
 		return 0
