@@ -50,9 +50,9 @@ func main() {
 
 // run is main without the exit, for tests: 0 on a clean stop, 2 on a bad
 // configuration. Once started the agent does not give up: it retries VPP
-// and snmpd until stopped. `check` as the first argument runs runCheck
-// instead.
+// and snmpd until stopped.
 func run(args []string, stdout, stderr io.Writer) int {
+	// check is a subcommand: the first argument, its flags after it.
 	if len(args) > 0 && args[0] == "check" {
 		return runCheck(args[1:], stdout, stderr)
 	}
