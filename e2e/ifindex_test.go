@@ -1,14 +1,17 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindexfile"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/snmpdtest"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppsim"
 )
@@ -232,4 +235,273 @@ func TestIfIndexPersists(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// errorLine returns the first error-level line of log that contains every
+// one of words, or "".
+func errorLine(log string, words ...string) string {
+next:
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.Contains(l, "level=error") {
+			continue
+		}
+		for _, w := range words {
+			if !strings.Contains(l, w) {
+				continue next
+			}
+		}
+		return l
+	}
+	return ""
+}
+
+// savedNames reads the ifIndex file as the agent would and returns its map.
+func savedNames(path string) (map[string]uint32, int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	x, err := ifindexfile.Parse(b)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return maps.Collect(x.All()), len(b), nil
+}
+
+// TestCorruptIfIndexFileStarts: whatever is wrong with the ifIndex file
+// (junk, empty, truncated, null, a shared ifIndex, a directory in its
+// place), the agent starts, serves every interface at 1000 + sw_if_index
+// (there is no previous copy) and logs an error naming the file. A bad file
+// is moved aside and a good one written; a directory is left, and saving
+// into it is logged as an error.
+func TestCorruptIfIndexFileStarts(t *testing.T) {
+	needBinaries(t)
+	t.Parallel()
+	dir := shortDir(t)
+	sim, socks := startSim(t, dir, simOptions{scenario: persistScenario, tick: -1})
+	sd := snmpdtest.Start(t, snmpdtest.Options{})
+	want := map[string]uint32{}
+	for name, sw := range swIfIndexes(t, sim) {
+		want[name] = 1000 + sw
+	}
+	for _, c := range []struct{ name, content string }{
+		{"junk", "1000 local0\n"},
+		{"empty", ""},
+		{"truncated", `{"version": 1, "interfaces": [{"ifIndex": 1001, "name": "x"`},
+		{"null", "null"},
+		{"shared ifIndex", `{"version": 1, "interfaces": [{"ifIndex": 1001, "name": "a"}, {"ifIndex": 1001, "name": "b"}]}`},
+		{"directory", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cdir := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+			if err := os.Mkdir(cdir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(cdir, "ifindex.json")
+			var err error
+			if c.name == "directory" {
+				err = os.Mkdir(path, 0o755)
+			} else {
+				err = os.WriteFile(path, []byte(c.content), 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := startAgent(t, cdir, sd, socks)
+			waitIfIndexes(t, sd, 15*time.Second, "serving with a bad ifIndex file", want)
+			if l := errorLine(a.Log(), path, "ifIndex state file unusable"); l == "" {
+				t.Errorf("no error naming %s in the agent's log", path)
+			}
+			if l := errorLine(a.Log(), "first sight"); l == "" {
+				t.Error("no error saying the agent starts as on first sight")
+			}
+			if c.name == "directory" {
+				eventually(t, 15*time.Second, "the failing save logged", func() error {
+					if errorLine(a.Log(), "saving the ifIndex map; retrying", path) == "" {
+						return errors.New("no error about saving into the directory")
+					}
+					return nil
+				})
+				if st, err := os.Stat(path); err != nil || !st.IsDir() {
+					t.Errorf("the directory is gone: %v", err)
+				}
+			} else {
+				aside, _ := filepath.Glob(path + ".corrupt-*")
+				if len(aside) != 1 {
+					t.Fatalf("moved aside: %v, want the bad file", aside)
+				}
+				if b, err := os.ReadFile(aside[0]); err != nil || string(b) != c.content {
+					t.Errorf("%s holds %q (%v), want the bad content", aside[0], b, err)
+				}
+				eventually(t, 15*time.Second, "a good file saved", func() error {
+					got, _, err := savedNames(path)
+					if err != nil {
+						return err
+					}
+					if !maps.Equal(got, want) {
+						return fmt.Errorf("saved %v, want %v", got, want)
+					}
+					return nil
+				})
+			}
+			a.signal(syscall.SIGTERM)
+			if code := a.wait(t, 10*time.Second); code != 0 {
+				t.Fatalf("exit status %d after SIGTERM", code)
+			}
+		})
+	}
+}
+
+// TestIfIndexCorruptMidWrite: the state file is cut in the middle while the
+// agent is stopped (what a torn write would leave). The agent starts,
+// serves, logs an error naming the file, and every interface keeps its
+// ifIndex from the previous copy kept beside the file, including a
+// re-created sub-interface and a new loopback, neither of which is at
+// 1000 + its sw_if_index.
+func TestIfIndexCorruptMidWrite(t *testing.T) {
+	needBinaries(t)
+	t.Parallel()
+	dir := shortDir(t)
+	sim, socks := startSim(t, dir, simOptions{scenario: persistScenario, tick: -1})
+	sd := snmpdtest.Start(t, snmpdtest.Options{})
+	a := startAgent(t, dir, sd, socks)
+	const port, sub = "TenGigabitEthernet3/0/0", "TenGigabitEthernet3/0/0.100"
+	want := map[string]uint32{}
+	for name, sw := range swIfIndexes(t, sim) {
+		want[name] = 1000 + sw
+	}
+	waitIfIndexes(t, sd, 15*time.Second, "first ifIndexes", want)
+
+	// The sub-interface is deleted, a loopback takes its sw_if_index (and,
+	// finding its 1000 + sw_if_index taken, another number), and the
+	// sub-interface comes back at a new sw_if_index with its old ifIndex.
+	if err := sim.Delete(sub); err != nil {
+		t.Fatal(err)
+	}
+	loop, err := sim.CreateLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sim.CreateSub(port, 100, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the loopback and the re-created sub-interface served", func() error {
+		got, err := ifIndexesErr(t, sd)
+		if err != nil {
+			return err
+		}
+		if got[sub] != want[sub] || got[loop.Name] == 0 || len(got) != len(want)+1 {
+			return fmt.Errorf("ifIndexes %v; want %s at %d and a new %s", got, sub, want[sub], loop.Name)
+		}
+		want[loop.Name] = got[loop.Name]
+		return nil
+	})
+	sw := swIfIndexes(t, sim)
+	for _, name := range []string{sub, loop.Name} {
+		if want[name] == 1000+sw[name] {
+			t.Fatalf("precondition: %s has ifIndex %d = 1000 + its sw_if_index", name, want[name])
+		}
+	}
+	eventually(t, 5*time.Second, "the map saved", func() error {
+		got, _, err := savedNames(a.ifindexFile)
+		if err != nil {
+			return err
+		}
+		if !maps.Equal(got, want) {
+			return fmt.Errorf("saved %v, want %v", got, want)
+		}
+		return nil
+	})
+
+	a.signal(syscall.SIGTERM)
+	if code := a.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM", code)
+	}
+	b, err := os.ReadFile(a.ifindexFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(a.ifindexFile, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := len(a.Log())
+
+	a = startAgent(t, dir, sd, socks)
+	waitIfIndexes(t, sd, 15*time.Second, "every ifIndex kept after the file was cut", want)
+	log := a.Log()[before:]
+	if errorLine(log, a.ifindexFile, "ifIndex state file unusable") == "" {
+		t.Errorf("no error naming %s in the agent's log:\n%s", a.ifindexFile, log)
+	}
+	if errorLine(log, "using the previous copy") == "" {
+		t.Errorf("no error saying the previous copy is used:\n%s", log)
+	}
+	if aside, _ := filepath.Glob(a.ifindexFile + ".corrupt-*"); len(aside) != 1 {
+		t.Errorf("moved aside: %v, want the cut file", aside)
+	}
+}
+
+// TestIfIndexForget: with --ifindex-forget-after 4s, 300 loopbacks created
+// and deleted are forgotten: the file shrinks to under a third of its size
+// with them, the interfaces present keep their ifIndexes throughout and
+// across an agent restart. --details-interval 1s: forgetting happens at a
+// build, and the periodic dump is what builds when nothing else happens.
+func TestIfIndexForget(t *testing.T) {
+	needBinaries(t)
+	t.Parallel()
+	dir := shortDir(t)
+	sim, socks := startSim(t, dir, simOptions{scenario: persistScenario, tick: -1})
+	sd := snmpdtest.Start(t, snmpdtest.Options{})
+	flags := []string{"--ifindex-forget-after", "4s", "--details-interval", "1s"}
+	a := startAgent(t, dir, sd, socks, flags...)
+	want := map[string]uint32{}
+	for name, sw := range swIfIndexes(t, sim) {
+		want[name] = 1000 + sw
+	}
+	waitIfIndexes(t, sd, 15*time.Second, "first ifIndexes", want)
+
+	var loops []string
+	for range 300 {
+		out := strings.TrimSpace(sim.RunCLI("create loopback interface"))
+		if !strings.HasPrefix(out, "loop") || strings.Contains(out, " ") {
+			t.Fatalf("create loopback interface: %q", out)
+		}
+		loops = append(loops, out)
+	}
+	var full int
+	eventually(t, 15*time.Second, "the 300 loopbacks saved", func() error {
+		got, size, err := savedNames(a.ifindexFile)
+		if err != nil {
+			return err
+		}
+		if len(got) != len(want)+len(loops) {
+			return fmt.Errorf("%d names saved, want %d", len(got), len(want)+len(loops))
+		}
+		full = size
+		return nil
+	})
+	waitServing(t, sd, 5*time.Second, len(want)+len(loops))
+	for _, name := range loops {
+		if out := sim.RunCLI("delete loopback interface intfc " + name); out != "" {
+			t.Fatalf("delete loopback interface intfc %s: %q", name, out)
+		}
+	}
+	// forgotten after 4 s unseen (and a grain), tombstones gone 4 s later
+	eventually(t, 60*time.Second, "the loopbacks forgotten and the file shrunk", func() error {
+		got, size, err := savedNames(a.ifindexFile)
+		if err != nil {
+			return err
+		}
+		if !maps.Equal(got, want) || size*3 >= full {
+			return fmt.Errorf("%d bytes (%d with the loopbacks), names %v; want %v", size, full, got, want)
+		}
+		return nil
+	})
+	waitIfIndexes(t, sd, 5*time.Second, "the interfaces present after the loopbacks went", want)
+
+	a.signal(syscall.SIGTERM)
+	if code := a.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM", code)
+	}
+	startAgent(t, dir, sd, socks, flags...)
+	waitIfIndexes(t, sd, 15*time.Second, "ifIndexes after the agent restarted", want)
 }

@@ -198,6 +198,7 @@ type simOptions struct {
 	scenario string        // YAML; "" is vppsim's default router
 	tick     time.Duration // 0: vppsim's default; negative: counters move only on Advance
 	workers  int
+	generate int // generated QinQ sub-interfaces beside the scenario's
 }
 
 // startSim runs vppsim in this process, with its sockets in dir.
@@ -213,6 +214,7 @@ func startSim(t *testing.T, dir string, o simOptions) (*vppsim.Sim, vppSockets) 
 		CLISocket:    socks.cli,
 		Tick:         o.tick,
 		Workers:      o.workers,
+		Interfaces:   o.generate,
 		RestartDelay: 200 * time.Millisecond,
 		Logger:       log,
 	}

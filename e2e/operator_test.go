@@ -18,9 +18,10 @@ import (
 )
 
 // TestAgentRefusesBadConfiguration runs the agent as an operator would
-// with a mistake in its configuration: it must exit 2 at once with one
+// with a mistake in its configuration: it must exit 78 (EX_CONFIG) at once with one
 // line on stderr saying what is wrong (and --help exit 0 with the usage on
-// stdout). Nothing else runs: the checks come before any connection.
+// stdout). Nothing else runs: the checks come before any connection. A bad
+// ifIndex file is not among them: see TestCorruptIfIndexFileStarts.
 func TestAgentRefusesBadConfiguration(t *testing.T) {
 	needBinaries(t)
 	t.Parallel()
@@ -34,12 +35,6 @@ func TestAgentRefusesBadConfiguration(t *testing.T) {
 	}
 	brokenYAML := write("vppcfg.yaml", "interfaces:\n  TenGigabitEthernet3/0/0:\n    description: [unclosed\n")
 	wrongShape := write("shape.yaml", "interfaces:\n  - a list, not a map\n")
-	corrupt := write("corrupt.json", `{"version": 1, "interfaces": [{"ifIndex": 1001, "name": "x"`)
-	dupIndex := write("dup.json", `{"version": 1, "interfaces": [{"ifIndex": 1001, "name": "a"}, {"ifIndex": 1001, "name": "b"}]}`)
-	asDir := filepath.Join(dir, "ifindex-dir")
-	if err := os.Mkdir(asDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	good := filepath.Join(dir, "ifindex.json")
 
 	cases := []struct {
@@ -54,9 +49,7 @@ func TestAgentRefusesBadConfiguration(t *testing.T) {
 		{"broken vppcfg YAML", []string{"--config", brokenYAML}, brokenYAML},
 		{"vppcfg of the wrong shape", []string{"--config", wrongShape}, wrongShape},
 		{"missing vppcfg", []string{"--config", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
-		{"corrupt ifindex file", []string{"--ifindex-file", corrupt}, corrupt},
-		{"ifindex file sharing an ifIndex", []string{"--ifindex-file", dupIndex}, "1001"},
-		{"unreadable ifindex file (a directory)", []string{"--ifindex-file", asDir}, asDir},
+		{"negative ifindex forget-after", []string{"--ifindex-forget-after", "-5m"}, "ifindex-forget-after"},
 		{"garbage agentx address", []string{"--agentx-addr", "garbage"}, "garbage"},
 		{"udp agentx address", []string{"--agentx-addr", "udp:127.0.0.1:705"}, "udp"},
 		{"bad priority", []string{"--priority", "0"}, "priority"},
@@ -66,8 +59,8 @@ func TestAgentRefusesBadConfiguration(t *testing.T) {
 			t.Parallel()
 			args := append([]string{"--ifindex-file", good}, c.args...)
 			code, stdout, stderr := runAgentOnce(t, args...)
-			if code != 2 {
-				t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr)
+			if code != 78 {
+				t.Errorf("exit status %d, want 78 (stderr %q)", code, stderr)
 			}
 			if stdout != "" {
 				t.Errorf("stdout %q, want nothing", stdout)

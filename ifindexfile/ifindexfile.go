@@ -10,19 +10,41 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 )
 
-// version is the format written; Load refuses others.
+// version is the format written and the only one read. Last-seen times
+// and tombstones were added as optional fields within it: a file without
+// them (an older agent's) reads as names whose last-seen time is unknown,
+// and an older agent reading a newer file ignores them rather than
+// refusing it, so a downgrade keeps every ifIndex.
 const version = 1
 
-// maxSize bounds what Load reads: a million names fit in well under it.
+// maxSize bounds what Load reads and what Save writes: a million names fit
+// in well under it.
 const maxSize = 256 << 20
 
-// ErrCorrupt is wrapped by Load's errors about the file's content.
-var ErrCorrupt = errors.New("corrupt ifIndex state file")
+// PrevSuffix names the previous good copy that Save keeps beside the file.
+const PrevSuffix = ".prev"
+
+// corruptSuffix names a bad file moved aside by Load or Save, followed by
+// the unix time.
+const corruptSuffix = ".corrupt-"
+
+var (
+	// ErrCorrupt is wrapped by errors about a file's content.
+	ErrCorrupt = errors.New("corrupt ifIndex state file")
+	// ErrNotFile is wrapped when the path is a directory or another
+	// non-regular file, which is neither read nor moved aside.
+	ErrNotFile = errors.New("not a regular file")
+	// ErrTooLarge is wrapped by Save's error for a map whose encoding
+	// exceeds what Load reads: it is not written.
+	ErrTooLarge = errors.New("ifIndex state larger than the agent reads")
+)
 
 type entry struct {
 	IfIndex uint32 `json:"ifIndex"`
@@ -31,35 +53,134 @@ type entry struct {
 	// in an interface name, and af_packet's VPP names carry it), which
 	// JSON strings cannot hold.
 	NameHex string `json:"nameHex,omitempty"`
+	// Seen is when the name was last seen in VPP, unix seconds; absent
+	// when not known.
+	Seen int64 `json:"seen,omitempty"`
+}
+
+type tombstone struct {
+	IfIndex uint32 `json:"ifIndex"`
+	At      int64  `json:"at"` // unix seconds
 }
 
 type file struct {
-	Version    int      `json:"version"`
-	Interfaces []*entry `json:"interfaces"`
+	Version    int          `json:"version"`
+	Interfaces []*entry     `json:"interfaces"`
+	Forgotten  []*tombstone `json:"forgotten"`
 }
 
-// Load reads the ifIndex map at path. A missing file is an empty map.
-func Load(path string) (*mib.Indexes, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return mib.NewIndexes(nil)
+// LoadReport says what Load found, for the caller to log.
+type LoadReport struct {
+	// From is the file the map was read from: the path, the previous copy
+	// (path + PrevSuffix), or "" when there was no usable file and the
+	// agent starts as on first sight (1000 + sw_if_index).
+	From string
+	// Missing is true when the path did not exist (a first start, unless
+	// a previous copy was there).
+	Missing bool
+	// Problems says what was wrong with each file tried, naming the file:
+	// each wraps ErrCorrupt, ErrNotFile or the read error.
+	Problems []error
+	// MovedAside lists where bad files were moved (path.corrupt-<unix
+	// time>), so that Save does not keep them as the previous copy and an
+	// operator can look at them.
+	MovedAside []string
+}
+
+// Load reads the ifIndex map at path, and never fails: a state it cannot
+// read must not keep SNMP down. A missing file is an empty map (the first
+// start). A corrupt or unreadable file is moved aside and the previous copy
+// Save kept beside it is used; if that is bad too it is moved aside as well
+// and the map is empty. A directory (or another non-regular file) at path
+// is left where it is: the previous copy is used if good, and Save will
+// fail until the path is fixed. The previous copy is also used when the
+// file is missing but the copy is there, as after a bad file was moved
+// aside and the agent stopped before saving. The report says which.
+//
+// An empty map is the nil *mib.Indexes.
+func Load(path string) (*mib.Indexes, LoadReport) {
+	return load(path, maxSize, time.Now())
+}
+
+func load(path string, limit int64, now time.Time) (*mib.Indexes, LoadReport) {
+	var rep LoadReport
+	for _, p := range []string{path, path + PrevSuffix} {
+		x, err := read(p, limit)
+		switch {
+		case err == nil:
+			rep.From = p
+			return x, rep
+		case errors.Is(err, fs.ErrNotExist):
+			if p == path {
+				rep.Missing = true
+			}
+			continue
+		}
+		if !errors.Is(err, ErrNotFile) {
+			to, merr := moveAside(p, now)
+			if merr != nil {
+				err = fmt.Errorf("%w; moving it aside: %w", err, merr)
+			} else {
+				rep.MovedAside = append(rep.MovedAside, to)
+				err = fmt.Errorf("%w (moved to %s)", err, to)
+			}
+		}
+		rep.Problems = append(rep.Problems, err)
 	}
+	return nil, rep
+}
+
+// read reads and parses one file; limit bounds its size.
+func read(path string, limit int64) (*mib.Indexes, error) {
+	// Stat first: opening a FIFO would block, and a file over the limit
+	// is refused without reading it.
+	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening ifIndex state: %w", err)
+		return nil, fmt.Errorf("reading ifIndex state: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("ifIndex state %s: %w (%s)", path, ErrNotFile, st.Mode().Type())
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%w %s: %d bytes, more than the %d this agent reads", ErrCorrupt, path, st.Size(), limit)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading ifIndex state: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading ifIndex state %s: %w", path, err)
 	}
-	if len(b) > maxSize {
-		return nil, fmt.Errorf("%w %s: larger than %d bytes", ErrCorrupt, path, maxSize)
+	if int64(len(b)) > limit { // grew since the Stat
+		return nil, fmt.Errorf("%w %s: more than the %d bytes this agent reads", ErrCorrupt, path, limit)
 	}
 	x, err := Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrCorrupt, path, err)
 	}
 	return x, nil
+}
+
+// moveAside renames a bad file to path.corrupt-<unix time> (with a
+// counter if that is taken) and returns the new name.
+func moveAside(path string, now time.Time) (string, error) {
+	base := path + corruptSuffix + strconv.FormatInt(now.Unix(), 10)
+	to := base
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(to); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if n > 100 {
+			return "", fmt.Errorf("%s and 99 others exist", base)
+		}
+		to = base + "-" + strconv.Itoa(n)
+	}
+	if err := os.Rename(path, to); err != nil {
+		return "", err
+	}
+	return to, syncDir(filepath.Dir(path))
 }
 
 // Parse decodes the content of an ifIndex state file.
@@ -71,7 +192,10 @@ func Parse(b []byte) (*mib.Indexes, error) {
 	if v.Version != version {
 		return nil, fmt.Errorf("version %d, this agent reads %d", v.Version, version)
 	}
-	m := make(map[string]uint32, len(v.Interfaces))
+	if v.Interfaces == nil {
+		return nil, errors.New("no interfaces list")
+	}
+	recs := make([]mib.IndexRecord, 0, len(v.Interfaces))
 	for i, e := range v.Interfaces {
 		if e == nil {
 			return nil, fmt.Errorf("interface %d is null", i)
@@ -84,36 +208,141 @@ func Parse(b []byte) (*mib.Indexes, error) {
 			}
 			name = string(b)
 		}
-		if _, dup := m[name]; dup {
-			return nil, fmt.Errorf("%q listed twice", name)
+		r := mib.IndexRecord{Name: name, IfIndex: e.IfIndex}
+		if e.Seen != 0 {
+			if e.Seen < 0 {
+				return nil, fmt.Errorf("interface %q: seen %d", name, e.Seen)
+			}
+			r.LastSeen = time.Unix(e.Seen, 0)
 		}
-		m[name] = e.IfIndex
+		recs = append(recs, r)
 	}
-	return mib.NewIndexes(m)
+	tombs := make([]mib.Tombstone, 0, len(v.Forgotten))
+	for i, t := range v.Forgotten {
+		if t == nil {
+			return nil, fmt.Errorf("forgotten %d is null", i)
+		}
+		if t.At <= 0 {
+			return nil, fmt.Errorf("forgotten ifIndex %d: at %d", t.IfIndex, t.At)
+		}
+		tombs = append(tombs, mib.Tombstone{IfIndex: t.IfIndex, Forgotten: time.Unix(t.At, 0)})
+	}
+	return mib.NewIndexesFrom(recs, tombs)
 }
 
-// Save writes x to path atomically.
+// Save writes x to path atomically (a crash leaves the old file or the new
+// one), first keeping the file it replaces as path + PrevSuffix if that
+// file is good; a bad one is moved aside instead, so the previous copy is
+// always one Load accepts. A map whose encoding exceeds what Load reads is
+// not written (ErrTooLarge): the agent never writes a file it would refuse.
 func Save(path string, x *mib.Indexes) error {
+	return save(path, x, maxSize, time.Now())
+}
+
+func save(path string, x *mib.Indexes, limit int64, now time.Time) error {
+	b, err := encode(x, limit)
+	if err != nil {
+		return fmt.Errorf("saving ifIndex state %s: %w", path, err)
+	}
+	if err := keepPrevious(path, limit, now); err != nil {
+		return fmt.Errorf("saving ifIndex state %s: %w", path, err)
+	}
+	return writeAtomic(path, b)
+}
+
+// encode returns the file content for x, or ErrTooLarge as soon as it
+// exceeds limit bytes.
+func encode(x *mib.Indexes, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
+	over := func() error {
+		return fmt.Errorf("%w: %d names and %d forgotten encode to more than %d bytes; not written",
+			ErrTooLarge, x.Len(), x.TombstoneCount(), limit)
+	}
 	fmt.Fprintf(&buf, "{\"version\": %d, \"interfaces\": [\n", version)
 	first := true
-	for name, ix := range x.All() {
+	for r := range x.Records() {
 		if !first {
 			buf.WriteString(",\n")
 		}
 		first = false
-		e := entry{IfIndex: ix, Name: name}
-		if !utf8.ValidString(name) {
-			e = entry{IfIndex: ix, NameHex: hex.EncodeToString([]byte(name))}
+		e := entry{IfIndex: r.IfIndex, Name: r.Name}
+		if !utf8.ValidString(r.Name) {
+			e = entry{IfIndex: r.IfIndex, NameHex: hex.EncodeToString([]byte(r.Name))}
+		}
+		if !r.LastSeen.IsZero() {
+			e.Seen = r.LastSeen.Unix()
 		}
 		line, err := json.Marshal(e)
 		if err != nil {
-			return fmt.Errorf("encoding ifIndex state: %w", err)
+			return nil, fmt.Errorf("encoding %q: %w", r.Name, err)
 		}
 		buf.Write(line)
+		if int64(buf.Len()) > limit {
+			return nil, over()
+		}
 	}
-	buf.WriteString("\n]}\n")
-	return writeAtomic(path, buf.Bytes())
+	buf.WriteString("\n],\n\"forgotten\": [")
+	first = true
+	for t := range x.Tombstones() {
+		if first {
+			buf.WriteString("\n")
+		} else {
+			buf.WriteString(",\n")
+		}
+		first = false
+		fmt.Fprintf(&buf, `{"ifIndex":%d,"at":%d}`, t.IfIndex, t.Forgotten.Unix())
+		if int64(buf.Len()) > limit {
+			return nil, over()
+		}
+	}
+	if !first {
+		buf.WriteString("\n")
+	}
+	buf.WriteString("]}\n")
+	if int64(buf.Len()) > limit {
+		return nil, over()
+	}
+	return buf.Bytes(), nil
+}
+
+// keepPrevious makes the file at path, if it is good, the previous copy:
+// a hard link (no data copied), else a copy. A bad file is moved aside if
+// it can be, and the previous copy left as it is. A directory at path is an error: the
+// rename over it would fail anyway, and this says why.
+func keepPrevious(path string, limit int64, now time.Time) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%w (%s): move it away", ErrNotFile, st.Mode().Type())
+	}
+	// Read it back rather than trust it: something else may have written
+	// it, and a bad previous copy would be no fallback at all. A bad file
+	// that cannot be moved aside is replaced all the same: a good map on
+	// disk matters more than the evidence.
+	if _, err := read(path, limit); err != nil {
+		_, _ = moveAside(path, now)
+		return nil
+	}
+	prev := path + PrevSuffix
+	tmp := prev + ".tmp"
+	_ = os.Remove(tmp) // left by a crash
+	if err := os.Link(path, tmp); err != nil {
+		// a file system without hard links
+		b, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return fmt.Errorf("keeping the previous copy: %w", rerr)
+		}
+		return writeAtomic(prev, b)
+	}
+	if err := os.Rename(tmp, prev); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("keeping the previous copy: %w", err)
+	}
+	return nil // the directory is synced after the new file's rename
 }
 
 // writeAtomic replaces path with b so that readers and crashes see either
@@ -148,6 +377,10 @@ func writeAtomic(path string, b []byte) error {
 	}
 	done = true
 	// the rename is durable only once the directory is synced
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("syncing directory of ifIndex state: %w", err)

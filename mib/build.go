@@ -89,7 +89,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 		names[i] = ifaces[i].Name
 		sws[i] = ifaces[i].SwIfIndex
 	}
-	ifx, idx := idx.assign(names, sws)
+	ifx, idx := idx.assign(names, sws, now)
 
 	// order: iface positions by ifIndex, first occurrence of a name only
 	order := make([]int32, len(ifaces))

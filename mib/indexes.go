@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"math"
 	"slices"
+	"time"
 )
 
 // MaxIfIndex is the largest ifIndex RFC 2863 allows (InterfaceIndex is
@@ -18,31 +20,204 @@ const MaxIfIndex = 1<<31 - 1
 // survives the switch to this agent.
 const firstIfIndexBase = 1000
 
-// ErrIndexes is wrapped by every error NewIndexes returns.
+// maxUnix bounds the times an Indexes holds (year 36812), so that sums of a
+// time and a forget-after cannot overflow.
+const maxUnix = 1 << 40
+
+// maxGrain caps how stale a present name's stored last-seen time may grow
+// before Build records it again: the map is rewritten at most about this
+// often while nothing else changes.
+const maxGrain = 3600 // seconds
+
+// ErrIndexes is wrapped by every error NewIndexes and NewIndexesFrom return.
 var ErrIndexes = errors.New("invalid ifIndex map")
 
+// IndexRecord is one name's entry in an Indexes.
+type IndexRecord struct {
+	Name    string
+	IfIndex uint32
+	// LastSeen is when Build last saw the name in VPP, to the second and
+	// recorded coarsely (see Indexes). Zero is not known (a map saved by an
+	// agent that did not record it): the name counts as seen at the next
+	// Build.
+	LastSeen time.Time
+}
+
+// Tombstone is the ifIndex of a forgotten name, which no other name gets
+// until the tombstone expires.
+type Tombstone struct {
+	IfIndex   uint32
+	Forgotten time.Time
+}
+
 // Indexes is the persistent map from VPP interface name to ifIndex. It is
-// immutable: Build returns a new one when it allocates, so a caller can save
-// it when the pointer changes. The nil *Indexes is an empty map.
+// immutable: Build returns a new one when it changes it, so a caller can
+// save it when the pointer changes. The nil *Indexes is an empty map that
+// never forgets.
+//
+// With a forget-after (WithForgetAfter), a name that Build has not seen for
+// that long is forgotten, and its ifIndex is given to no other name for as
+// long again (a tombstone), so pollers that still hold the old number do
+// not join another interface's history to it. To keep the map from being
+// rewritten at every Build, a present name's last-seen time is recorded
+// again only once it is older than a grain (an eighth of forget-after, at
+// least 1 s, at most 1 h; 1 h without forgetting), and a name is forgotten
+// only once its recorded time is older than forget-after plus that grain:
+// never before it has been unseen for forget-after, and within about a
+// grain and a Build after.
 type Indexes struct {
-	byName map[string]uint32
+	byName map[string]slot
+	tomb   map[uint32]int64 // forgotten ifIndex → when, unix seconds
+	forget int64            // seconds; 0 never forgets
+	// due is the unix second from which a Build has something to forget,
+	// expire or record even when every name it sees is known and fresh, so
+	// that such a Build is O(names seen) rather than O(map).
+	due int64
+}
+
+// slot is one name's ifIndex and last-seen time (unix seconds, 0 unknown).
+type slot struct {
+	ix   uint32
+	seen int64
 }
 
 // NewIndexes returns an Indexes holding m, after checking that every ifIndex
-// is in 1..MaxIfIndex and that no two names share one.
+// is in 1..MaxIfIndex and that no two names share one. No last-seen time is
+// known: each name counts as seen at the next Build.
 func NewIndexes(m map[string]uint32) (*Indexes, error) {
-	seen := make(map[uint32]string, len(m))
+	recs := make([]IndexRecord, 0, len(m))
 	for name, ix := range m {
-		if ix == 0 || ix > MaxIfIndex {
-			return nil, fmt.Errorf("%w: %q has ifIndex %d, outside 1..%d", ErrIndexes, name, ix, MaxIfIndex)
-		}
-		if other, dup := seen[ix]; dup {
-			a, b := min(name, other), max(name, other)
-			return nil, fmt.Errorf("%w: %q and %q share ifIndex %d", ErrIndexes, a, b, ix)
-		}
-		seen[ix] = name
+		recs = append(recs, IndexRecord{Name: name, IfIndex: ix})
 	}
-	return &Indexes{byName: maps.Clone(m)}, nil
+	return NewIndexesFrom(recs, nil)
+}
+
+// NewIndexesFrom returns an Indexes holding recs and tombstones (as a saved
+// map holds them), after checking that every ifIndex is in 1..MaxIfIndex,
+// that no name is listed twice, that no two names or tombstones share an
+// ifIndex, and that every time is zero (LastSeen only) or after 1970. It
+// does not forget until WithForgetAfter says when.
+func NewIndexesFrom(recs []IndexRecord, tombstones []Tombstone) (*Indexes, error) {
+	x := &Indexes{byName: make(map[string]slot, len(recs))}
+	// owner of each ifIndex: a position in recs, or -1 for a tombstone
+	owner := make(map[uint32]int, len(recs)+len(tombstones))
+	who := func(i int) string {
+		if i < 0 {
+			return "a forgotten name"
+		}
+		return fmt.Sprintf("%q", recs[i].Name)
+	}
+	take := func(ix uint32, i int) error {
+		if ix == 0 || ix > MaxIfIndex {
+			return fmt.Errorf("%w: %s has ifIndex %d, outside 1..%d", ErrIndexes, who(i), ix, MaxIfIndex)
+		}
+		if j, dup := owner[ix]; dup {
+			a, b := who(i), who(j)
+			return fmt.Errorf("%w: %s and %s share ifIndex %d", ErrIndexes, min(a, b), max(a, b), ix)
+		}
+		owner[ix] = i
+		return nil
+	}
+	for i, r := range recs {
+		if _, dup := x.byName[r.Name]; dup {
+			return nil, fmt.Errorf("%w: %q listed twice", ErrIndexes, r.Name)
+		}
+		if err := take(r.IfIndex, i); err != nil {
+			return nil, err
+		}
+		var at int64
+		if !r.LastSeen.IsZero() {
+			var err error
+			if at, err = unixOf(r.LastSeen); err != nil {
+				return nil, fmt.Errorf("%w: %q last seen %w", ErrIndexes, r.Name, err)
+			}
+		}
+		x.byName[r.Name] = slot{ix: r.IfIndex, seen: at}
+	}
+	if len(tombstones) > 0 {
+		x.tomb = make(map[uint32]int64, len(tombstones))
+	}
+	for _, t := range tombstones {
+		if err := take(t.IfIndex, -1); err != nil {
+			return nil, err
+		}
+		at, err := unixOf(t.Forgotten)
+		if err != nil {
+			return nil, fmt.Errorf("%w: ifIndex %d forgotten %w", ErrIndexes, t.IfIndex, err)
+		}
+		x.tomb[t.IfIndex] = at
+	}
+	x.due = x.nextDue()
+	return x, nil
+}
+
+// unixOf returns t in unix seconds, refusing times before 1970 (or at its
+// first second, which zero-valued files would give) and after maxUnix.
+func unixOf(t time.Time) (int64, error) {
+	s := t.Unix()
+	if s <= 0 || s > maxUnix {
+		return 0, fmt.Errorf("at %d, outside 1..%d (unix seconds)", s, int64(maxUnix))
+	}
+	return s, nil
+}
+
+// WithForgetAfter returns x forgetting names unseen for d (rounded up to a
+// second); d <= 0 never forgets, and then tombstones never expire either.
+func (x *Indexes) WithForgetAfter(d time.Duration) *Indexes {
+	y := &Indexes{}
+	if x != nil {
+		*y = *x // the maps are shared: neither changes them
+	}
+	y.forget = 0
+	if d > 0 {
+		y.forget = int64(d / time.Second)
+		if d%time.Second != 0 {
+			y.forget++
+		}
+		y.forget = min(y.forget, maxUnix)
+	}
+	y.due = y.nextDue()
+	return y
+}
+
+// ForgetAfter is how long a name may go unseen before it is forgotten (0:
+// never).
+func (x *Indexes) ForgetAfter() time.Duration {
+	if x == nil {
+		return 0
+	}
+	return time.Duration(x.forget) * time.Second
+}
+
+// grain is how old, in seconds, a present name's recorded last-seen time
+// may grow before Build records it again.
+func (x *Indexes) grain() int64 {
+	if x == nil || x.forget == 0 {
+		return maxGrain
+	}
+	return min(max(x.forget/8, 1), maxGrain)
+}
+
+// nextDue computes due: the first unix second at which a name may be
+// forgotten or a tombstone expire, or the distant past when some name's
+// last-seen time is unknown (the next Build records it).
+func (x *Indexes) nextDue() int64 {
+	due := int64(math.MaxInt64)
+	lim := x.forget + x.grain()
+	for _, s := range x.byName {
+		if s.seen == 0 {
+			return math.MinInt64
+		}
+		if x.forget > 0 {
+			due = min(due, s.seen+lim+1)
+		}
+	}
+	if x.forget > 0 {
+		for _, at := range x.tomb {
+			due = min(due, at+x.forget)
+		}
+	}
+	return due
 }
 
 // Lookup returns the ifIndex of a name.
@@ -50,8 +225,8 @@ func (x *Indexes) Lookup(name string) (uint32, bool) {
 	if x == nil {
 		return 0, false
 	}
-	ix, ok := x.byName[name]
-	return ix, ok
+	s, ok := x.byName[name]
+	return s.ix, ok
 }
 
 // Len is the number of names held.
@@ -65,74 +240,169 @@ func (x *Indexes) Len() int {
 // All yields every (name, ifIndex) in ascending ifIndex order.
 func (x *Indexes) All() iter.Seq2[string, uint32] {
 	return func(yield func(string, uint32) bool) {
-		if x == nil {
-			return
-		}
-		names := slices.Collect(maps.Keys(x.byName))
-		slices.SortFunc(names, func(a, b string) int {
-			return cmp.Compare(x.byName[a], x.byName[b])
-		})
-		for _, n := range names {
-			if !yield(n, x.byName[n]) {
+		for r := range x.Records() {
+			if !yield(r.Name, r.IfIndex) {
 				return
 			}
 		}
 	}
 }
 
+// Records yields every name's record in ascending ifIndex order.
+func (x *Indexes) Records() iter.Seq[IndexRecord] {
+	return func(yield func(IndexRecord) bool) {
+		if x == nil {
+			return
+		}
+		names := slices.Collect(maps.Keys(x.byName))
+		slices.SortFunc(names, func(a, b string) int {
+			return cmp.Compare(x.byName[a].ix, x.byName[b].ix)
+		})
+		for _, n := range names {
+			s := x.byName[n]
+			r := IndexRecord{Name: n, IfIndex: s.ix}
+			if s.seen != 0 {
+				r.LastSeen = time.Unix(s.seen, 0).UTC()
+			}
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
+// Tombstones yields the ifIndexes of forgotten names not yet free again,
+// in ascending ifIndex order.
+func (x *Indexes) Tombstones() iter.Seq[Tombstone] {
+	return func(yield func(Tombstone) bool) {
+		if x == nil {
+			return
+		}
+		for _, ix := range slices.Sorted(maps.Keys(x.tomb)) {
+			if !yield(Tombstone{IfIndex: ix, Forgotten: time.Unix(x.tomb[ix], 0).UTC()}) {
+				return
+			}
+		}
+	}
+}
+
+// TombstoneCount is the number of tombstones held.
+func (x *Indexes) TombstoneCount() int {
+	if x == nil {
+		return 0
+	}
+	return len(x.tomb)
+}
+
 // assign returns the ifIndex of each name (names[i] was seen at
-// sw_if_index sw[i]), allocating for names not yet known, and the Indexes
-// that holds them all: x itself when nothing was allocated.
+// sw_if_index sw[i], now), allocating for names not yet known, and the
+// Indexes that holds them all: x itself when nothing changed. Besides
+// allocations, a change is a present name's last-seen time recorded again
+// (see Indexes), a name forgotten or a tombstone expired.
 //
 // Known names keep their ifIndex. New names first try 1000+sw_if_index,
 // all of them before any falls back, so one collision does not push later
-// interfaces off their own numbers; the rest take the next free number.
-func (x *Indexes) assign(names []string, sw []uint32) ([]uint32, *Indexes) {
+// interfaces off their own numbers; the rest take the next free number,
+// never one a name or a tombstone holds.
+func (x *Indexes) assign(names []string, sw []uint32, now time.Time) ([]uint32, *Indexes) {
+	t := now.Unix()
+	g := x.grain()
 	out := make([]uint32, len(names))
 	var fresh []int // positions of names without an ifIndex
+	stale := false  // a present name's recorded last-seen time is due
 	for i, n := range names {
-		if ix, ok := x.Lookup(n); ok {
-			out[i] = ix
+		if s, ok := x.slot(n); ok {
+			out[i] = s.ix
+			// A time ahead of now is a wall clock stepped back: record now.
+			stale = stale || s.seen == 0 || t-s.seen >= g || s.seen > t
 		} else {
 			fresh = append(fresh, i)
 		}
 	}
-	if len(fresh) == 0 {
+	if len(fresh) == 0 && !stale && (x == nil || t < x.due) {
 		return out, x
 	}
-	m := make(map[string]uint32, x.Len()+len(fresh))
-	if x != nil {
-		maps.Copy(m, x.byName)
+
+	y := &Indexes{byName: make(map[string]slot, x.Len()+len(fresh))}
+	present := make(map[string]struct{}, len(names))
+	for _, n := range names {
+		present[n] = struct{}{}
 	}
-	a := allocator{taken: make(map[uint32]struct{}, len(m)+len(fresh))}
-	for _, ix := range m {
+	if x != nil {
+		y.forget = x.forget
+		for n, s := range x.byName {
+			_, here := present[n]
+			switch {
+			case here || s.seen == 0 || s.seen > t:
+				// seen now; or not known (an older file), counted from now
+				s.seen = t
+			case y.forget > 0 && t-s.seen > y.forget+g:
+				y.bury(s.ix, t)
+				continue
+			}
+			y.byName[n] = s
+		}
+		for ix, at := range x.tomb {
+			if y.forget > 0 && t-at >= y.forget {
+				continue // free again
+			}
+			y.bury(ix, min(at, t))
+		}
+	}
+
+	a := allocator{taken: make(map[uint32]struct{}, len(y.byName)+len(y.tomb)+len(fresh))}
+	for _, s := range y.byName {
+		a.taken[s.ix] = struct{}{}
+	}
+	for ix := range y.tomb {
 		a.taken[ix] = struct{}{}
 	}
 	var later []int
 	for _, i := range fresh {
-		if _, dup := m[names[i]]; dup { // a name twice among the new ones
-			out[i] = m[names[i]]
+		if s, dup := y.byName[names[i]]; dup { // a name twice among the new ones
+			out[i] = s.ix
 			continue
 		}
 		want := preferred(sw[i])
-		if _, t := a.taken[want]; t {
+		if _, taken := a.taken[want]; taken {
 			later = append(later, i)
 			continue
 		}
 		a.taken[want] = struct{}{}
-		m[names[i]] = want
+		y.byName[names[i]] = slot{ix: want, seen: t}
 		out[i] = want
 	}
 	for _, i := range later {
-		if ix, dup := m[names[i]]; dup {
-			out[i] = ix
+		if s, dup := y.byName[names[i]]; dup {
+			out[i] = s.ix
 			continue
 		}
 		ix := a.next(preferred(sw[i]))
-		m[names[i]] = ix
+		if ix == 0 {
+			continue // all 2^31-1 taken: no row, and nothing unsaveable stored
+		}
+		y.byName[names[i]] = slot{ix: ix, seen: t}
 		out[i] = ix
 	}
-	return out, &Indexes{byName: m}
+	y.due = y.nextDue()
+	return out, y
+}
+
+// slot returns a name's slot.
+func (x *Indexes) slot(name string) (slot, bool) {
+	if x == nil {
+		return slot{}, false
+	}
+	s, ok := x.byName[name]
+	return s, ok
+}
+
+// bury records a tombstone for ix, forgotten at (unix seconds).
+func (x *Indexes) bury(ix uint32, at int64) {
+	if x.tomb == nil {
+		x.tomb = make(map[uint32]int64)
+	}
+	x.tomb[ix] = at
 }
 
 // preferred is a new name's first choice of ifIndex.

@@ -58,6 +58,8 @@ type Notifier struct {
 	rate    int
 	queue   chan []agentx.Varbind
 	dropped atomic.Int64 // over the rate limit since the last log line
+	// Totals since start, for metrics.
+	sentTotal, droppedTotal atomic.Uint64
 
 	tokens float64
 	last   time.Time
@@ -98,6 +100,13 @@ func (n *Notifier) Transition(t mib.Transition) {
 		}
 	}
 	n.dropped.Add(1)
+	n.droppedTotal.Add(1)
+}
+
+// Counts returns how many notifications were sent, and how many were
+// dropped (over the rate limit, or no master to take them), since start.
+func (n *Notifier) Counts() (sent, dropped uint64) {
+	return n.sentTotal.Load(), n.droppedTotal.Load()
 }
 
 // Run sends queued notifications until ctx is done. A notification that
@@ -127,6 +136,7 @@ func (n *Notifier) deliver(ctx context.Context, vbs []agentx.Varbind) {
 		err := n.send(sctx, vbs)
 		cancel()
 		if err == nil {
+			n.sentTotal.Add(1)
 			return
 		}
 		if ctx.Err() != nil {
@@ -135,6 +145,7 @@ func (n *Notifier) deliver(ctx context.Context, vbs []agentx.Varbind) {
 		if !errors.Is(err, agentx.ErrNotConnected) || time.Now().After(deadline) {
 			n.log.WithError(err).WithField("trap", vbs[0].Value.OID).WithField("ifIndex", vbs[1].Value.Integer).
 				Warn("sending a linkUp/linkDown notification; dropped")
+			n.droppedTotal.Add(1)
 			return
 		}
 		t := time.NewTimer(200 * time.Millisecond)

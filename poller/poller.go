@@ -98,7 +98,42 @@ type Config struct {
 	// RequestTimeout bounds every call to VPP (default 5 s).
 	RequestTimeout time.Duration
 	Logger         logrus.FieldLogger
+	// Observer, when set, is told what the poller does (metrics).
+	Observer Observer
 }
+
+// Source names a data source of the poller, for Observer.
+type Source string
+
+const (
+	SourceInterfaces Source = "interfaces" // the binary API's interface dump
+	SourceStats      Source = "stats"      // the stats segment
+)
+
+// ErrShortDump is what Observer.Refreshed is told of a dump that lacked
+// interfaces the stats segment names.
+var ErrShortDump = errors.New("the interface dump came back short")
+
+// Observer is told what the poller does. Its methods must be quick and must
+// not block: most are called with the poller's lock held.
+type Observer interface {
+	// Refreshed: a read of source took took and failed with err (nil: it
+	// succeeded).
+	Refreshed(source Source, took time.Duration, err error)
+	// Published: a snapshot of rows interfaces was published, kept of them
+	// rows that the last dump lacked (fade-out), vppDown when every row is
+	// served down because VPP is gone.
+	Published(rows, kept int, vppDown bool)
+	// Event: an event from VPP was received.
+	Event()
+}
+
+// nopObserver is the Observer of a Poller without one.
+type nopObserver struct{}
+
+func (nopObserver) Refreshed(Source, time.Duration, error) {}
+func (nopObserver) Published(int, int, bool)               {}
+func (nopObserver) Event()                                 {}
 
 // Poller produces snapshots. Create it with New, run it with Run.
 type Poller struct {
@@ -116,6 +151,7 @@ type Poller struct {
 	segment  uint64
 	idx      *mib.Indexes
 	opt      mib.Options
+	kept     int       // rows of ifaces the last dump lacked
 	vppDown  bool      // every row served down: VPP is gone
 	goneAt   time.Time // when the stats segment was first found gone; zero while there
 
@@ -152,6 +188,9 @@ func New(cfg Config) (*Poller, error) {
 	}
 	if cfg.Notify == nil {
 		cfg.Notify = func(mib.Transition) {}
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	if cfg.Logger == nil {
 		l := logrus.New()
@@ -236,6 +275,7 @@ func (p *Poller) readCounters(ctx context.Context) {
 			return
 		}
 		p.mu.Lock()
+		p.cfg.Observer.Refreshed(SourceStats, took, err)
 		p.applyRead(start, st, err)
 		p.mu.Unlock()
 		if err != nil {
@@ -342,6 +382,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			}
 		}
 		if have {
+			p.cfg.Observer.Event()
 			switch {
 			case ev.Down:
 				if apiLost.IsZero() {
@@ -479,17 +520,24 @@ func (p *Poller) checkDown(apiLost time.Time) bool {
 }
 
 // saver stores every new ifIndex map, retrying a failed save every few
-// seconds (an ifIndex not on disk would be lost at the next restart), and
-// saves what is pending once more when ctx ends.
+// seconds (an ifIndex not on disk would be lost at the next restart) and
+// saying so at error level again at least once a minute while it fails, so
+// that a state it cannot save does not scroll out of sight. When ctx ends
+// it saves once more: what is pending, else the current map unchanged, so
+// that the previous copy the file keeps beside it holds the same map and a
+// file damaged while the agent is stopped costs no ifIndex.
 func (p *Poller) saver(ctx context.Context) {
 	if p.cfg.SaveIndexes == nil {
 		return
 	}
+	// Logging every retry would flood the log; logging once gets lost in it.
+	logEvery := min(time.Minute, 12*p.saveRetry)
 	var pending *mib.Indexes
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
-	failing := false
+	failures := 0
+	var failingSince, loggedAt time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -497,10 +545,13 @@ func (p *Poller) saver(ctx context.Context) {
 			case pending = <-p.saveq:
 			default:
 			}
-			if pending != nil {
-				if err := p.cfg.SaveIndexes(pending); err != nil {
-					p.log.WithError(err).Error("saving the ifIndex map at exit; new ifIndexes are lost")
-				}
+			if pending == nil {
+				p.mu.Lock()
+				pending = p.idx
+				p.mu.Unlock()
+			}
+			if err := p.cfg.SaveIndexes(pending); err != nil {
+				p.log.WithError(err).Error("saving the ifIndex map at exit; ifIndexes allocated since the last save are lost")
 			}
 			return
 		case pending = <-p.saveq:
@@ -510,16 +561,23 @@ func (p *Poller) saver(ctx context.Context) {
 			continue
 		}
 		if err := p.cfg.SaveIndexes(pending); err != nil {
-			if !failing {
-				p.log.WithError(err).WithField("retry_every", p.saveRetry).Error("saving the ifIndex map; retrying")
-				failing = true
+			now := time.Now()
+			failures++
+			if failures == 1 {
+				failingSince = now
+			}
+			if failures == 1 || now.Sub(loggedAt) >= logEvery {
+				p.log.WithError(err).WithFields(logrus.Fields{
+					"retry_every": p.saveRetry, "failing_since": failingSince.Format(time.RFC3339), "attempts": failures,
+				}).Error("saving the ifIndex map; retrying (ifIndexes allocated since the last save are lost if the agent stops)")
+				loggedAt = now
 			}
 			retry.Reset(p.saveRetry)
 			continue
 		}
-		if failing {
-			p.log.Info("ifIndex map saved")
-			failing = false
+		if failures > 0 {
+			p.log.WithField("attempts", failures+1).Info("ifIndex map saved")
+			failures = 0
 		}
 		pending = nil
 	}
@@ -529,14 +587,20 @@ func (p *Poller) saver(ctx context.Context) {
 func (p *Poller) full(ctx context.Context) (fullResult, error) {
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 	defer cancel()
+	start := time.Now()
 	dump, err := p.cfg.Interfaces(rctx)
+	dumpTook := time.Since(start)
 	if err != nil {
+		p.mu.Lock()
+		p.cfg.Observer.Refreshed(SourceInterfaces, dumpTook, err)
+		p.mu.Unlock()
 		return fullResult{}, fmt.Errorf("dumping interfaces: %w", err)
 	}
-	start := time.Now()
+	start = time.Now()
 	st, cerr := p.cfg.Counters(rctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.cfg.Observer.Refreshed(SourceStats, time.Since(start), cerr)
 	var names []string // what the stats segment says exists, when read
 	switch {
 	case cerr == nil && (st.Segment != p.segment || !start.Before(p.readAt)):
@@ -559,6 +623,12 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 	}
 	var res fullResult
 	p.ifaces, res = p.reconcile(dump.Interfaces, names)
+	p.kept = len(p.ifaces) - len(dump.Interfaces)
+	var short error
+	if res.short > 0 {
+		short = ErrShortDump
+	}
+	p.cfg.Observer.Refreshed(SourceInterfaces, dumpTook, short)
 	p.conn = dump.Conn
 	if p.vppDown {
 		p.log.WithField("interfaces", len(dump.Interfaces)).Info("VPP is back: serving its interfaces' states again")
@@ -576,22 +646,22 @@ const detachedSwIfIndex = ^uint32(0)
 // reconcile returns the interfaces to build: dump's, and the previous
 // dump's rows that a single dump is not allowed to delete (net-snmp's
 // "fade out, never drop"). An interface missing from dump is dropped when
-// VPP said it deleted it, or when /if/names (names) does not name it
-// either, two complete dumps in a row; until then it keeps its last
-// details. A dump is complete when it has every interface names lists.
-// With names nil (the stats segment unreadable) nothing is dropped but
-// what VPP said it deleted. Run's goroutine only; p.mu is held.
+// VPP said it deleted it, or when two dumps in a row lack it and
+// /if/names (names, read without VPP's main thread, so never short) does
+// not name it either; until then it keeps its last details. A dump short
+// of what names lists does not stop that: the two sources agreeing on one
+// interface is what counts. With names nil (the stats segment unreadable)
+// nothing is dropped but what VPP said it deleted. Run's goroutine only;
+// p.mu is held.
 func (p *Poller) reconcile(dump []mib.Interface, names []string) ([]mib.Interface, fullResult) {
 	res := fullResult{dumped: len(dump)}
 	inDump := make(map[string]bool, len(dump))
 	for i := range dump {
 		inDump[dump[i].Name] = true
 	}
-	complete := names != nil
 	for _, n := range names {
 		if n != "" && n != "deleted" && !inDump[n] {
 			res.short++
-			complete = false
 		}
 	}
 	var (
@@ -634,7 +704,7 @@ func (p *Poller) reconcile(dump []mib.Interface, names []string) ([]mib.Interfac
 			named = !dumpedSw[sw] // else the segment is older than the dump
 		}
 		if !named {
-			if complete {
+			if names != nil {
 				p.absent[in.Name]++
 			}
 			if p.absent[in.Name] >= 2 {
@@ -837,6 +907,7 @@ func (p *Poller) build(now time.Time) {
 		p.saveq <- idx
 	}
 	p.publish(snap)
+	p.cfg.Observer.Published(snap.Len(), p.kept, p.vppDown)
 	for _, t := range trans {
 		p.cfg.Notify(t)
 	}

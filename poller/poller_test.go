@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
@@ -351,6 +355,43 @@ func TestSaveRetried(t *testing.T) {
 	vpp := newFake()
 	hh := startWith(t, vpp, time.Second, func(p *Poller) { p.saveRetry = 10 * time.Millisecond }, 2)
 	hh.waitFor("the ifIndex map saved after two failures", func() bool { return hh.saved.Load() == 1 })
+}
+
+// TestSaveFailureLoggedAgain: while saves fail, the failure is logged at
+// error level again (at least once a minute; here, with retries every
+// 10 ms, every 120 ms), not only once; when a save succeeds that is said
+// too. At exit the current map is saved once more.
+func TestSaveFailureLoggedAgain(t *testing.T) {
+	log, hook := test.NewNullLogger()
+	failing := func() int {
+		n := 0
+		for _, e := range hook.AllEntries() {
+			if e.Level == logrus.ErrorLevel && strings.HasPrefix(e.Message, "saving the ifIndex map; retrying") {
+				n++
+			}
+		}
+		return n
+	}
+	h := startWith(t, newFake(), time.Second, func(p *Poller) { p.saveRetry, p.log = 10*time.Millisecond, log }, 1<<30)
+	h.waitFor("the save failure logged three times", func() bool { return failing() >= 3 })
+	if h.saved.Load() != 0 {
+		t.Fatal("saved while saves fail")
+	}
+	h.saveFails.Store(0)
+	h.waitFor("the map saved", func() bool { return h.saved.Load() == 1 })
+	h.waitFor("the save logged", func() bool {
+		for _, e := range hook.AllEntries() {
+			if e.Level == logrus.InfoLevel && e.Message == "ifIndex map saved" {
+				return true
+			}
+		}
+		return false
+	})
+	h.cancel()
+	<-h.stopped
+	if got := h.saved.Load(); got != 2 {
+		t.Errorf("%d saves after the stop, want 2 (the map again at exit)", got)
+	}
 }
 
 // TestBurstIsOneBuild: events queued together on different interfaces are

@@ -122,7 +122,7 @@ func TestAgentUnitHardening(t *testing.T) {
 		"ExecReload":               "/bin/kill -HUP $MAINPID",
 		"Restart":                  "on-failure",
 		"RestartSec":               "1",
-		"RestartPreventExitStatus": "2",
+		"RestartPreventExitStatus": "78",
 		"NetworkNamespacePath":     "/run/netns/dataplane",
 		"StateDirectory":           "vpp-snmp-agent",
 		"NoNewPrivileges":          "yes",

@@ -12,7 +12,7 @@ import (
 
 // BenchmarkInterfaces is one full Interfaces call (sw_interface_dump, the
 // bond dumps and lcp_itf_pair_get) against vppsim's default router plus
-// generated QinQ sub-interfaces, through govpp's socket client and core
+// generated QinQ sub-interfaces, through apisocket and govpp's core
 // (the simulator's encoding runs in the same process and is counted).
 //
 //	go test -run '^$' -bench Interfaces -benchtime 10x ./vppapi

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/apisocket"
 	"go.fd.io/govpp/adapter"
-	"go.fd.io/govpp/adapter/socketclient"
 	"go.fd.io/govpp/api"
 	"go.fd.io/govpp/binapi/bond"
 	interfaces "go.fd.io/govpp/binapi/interface"
@@ -109,8 +109,8 @@ func New(socketPath string, opts ...Option) *Client {
 		maxBackoff:     defaultReconnectInterval,
 		healthInterval: defaultHealthInterval,
 		eventBuffer:    defaultEventBuffer,
-		dial:           dialSocket,
 	}
+	c.dial = c.dialSocket
 	for _, o := range opts {
 		o(c)
 	}
@@ -123,11 +123,11 @@ func New(socketPath string, opts ...Option) *Client {
 	return c
 }
 
-func dialSocket(path string, timeout time.Duration) adapter.VppAPI {
-	sc := socketclient.NewVppClient(path)
-	sc.SetClientName("vpp-snmp-agent")
-	sc.SetConnectTimeout(timeout)
-	return sc
+// dialSocket is the adapter of one connection attempt: apisocket rather
+// than govpp's socketclient, whose reader trusts the frame lengths VPP sends.
+func (c *Client) dialSocket(path string, timeout time.Duration) adapter.VppAPI {
+	return apisocket.New(path, apisocket.WithClientName("vpp-snmp-agent"),
+		apisocket.WithConnectTimeout(timeout), apisocket.WithLogger(c.log))
 }
 
 // Events delivers interface events and connection changes. The channel is

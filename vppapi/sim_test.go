@@ -19,7 +19,8 @@ import (
 )
 
 // These tests run the client against vppsim, which speaks VPP's binary API
-// on a unix socket: govpp's real socketclient and core are under test.
+// on a unix socket: apisocket (the adapter vppapi dials) and govpp's real
+// core are under test.
 
 // logBuffer collects the client's log lines (race-safe).
 type logBuffer struct {

@@ -55,6 +55,7 @@ type apiServer struct {
 	mu      sync.Mutex
 	conns   map[uint32]*apiConn // by client index
 	closed  bool
+	done    chan struct{}     // closed by close: ends the waits of a stall
 	eventTo map[uint32]uint32 // want_interface_events: client index -> pid as sent (raw)
 
 	wg sync.WaitGroup
@@ -94,6 +95,7 @@ func newAPIServer(s *Sim, path string) (*apiServer, error) {
 		path:    path,
 		conns:   make(map[uint32]*apiConn),
 		eventTo: make(map[uint32]uint32),
+		done:    make(chan struct{}),
 	}
 	srv.wg.Add(1)
 	go srv.acceptLoop()
@@ -138,6 +140,9 @@ func (srv *apiServer) acceptLoop() {
 // the socket file removed unless killed (a killed VPP leaves it behind).
 func (srv *apiServer) close(killed bool) {
 	srv.mu.Lock()
+	if !srv.closed {
+		close(srv.done)
+	}
 	srv.closed = true
 	conns := make([]*apiConn, 0, len(srv.conns))
 	for _, c := range srv.conns {
@@ -189,6 +194,22 @@ func (srv *apiServer) serve(c *apiConn) {
 		if _, err := io.ReadFull(r, frame); err != nil {
 			srv.log.WithError(err).Debug("client read failed mid-message")
 			return
+		}
+		if len(frame) >= 2 {
+			srv.sim.apiN.count(binary.BigEndian.Uint16(frame))
+		}
+		// A stalled VPP main thread answers nothing; what it answered
+		// before goes out first, what it reads waits, in order.
+		if end := srv.sim.faults.stallGate(); end != nil {
+			if err := c.flush(); err != nil {
+				srv.log.WithError(err).Debug("client write failed")
+				return
+			}
+			select {
+			case <-end:
+			case <-srv.done:
+				return
+			}
 		}
 		srv.dispatch(c, frame)
 		if r.Buffered() == 0 {
@@ -257,19 +278,35 @@ func (c *apiConn) send(context uint32, m api.Message) {
 	case api.ReplyMessage:
 		binary.BigEndian.PutUint32(data[2:6], context)
 	}
-	c.write(data, vppPointer)
+	c.write(data, vppPointer, true)
 }
 
-// write queues one frame (header + data).
-func (c *apiConn) write(data []byte, ptr [8]byte) {
+// write queues one frame (header + data) and counts its message. A reply
+// (anything but an event) takes the armed frame fault, if any: a short
+// frame claims and carries 2 bytes, a huge one claims 0xffffffff and
+// carries 6.
+func (c *apiConn) write(data []byte, ptr [8]byte, reply bool) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.err != nil {
 		return
 	}
+	claim := uint32(len(data))
+	if reply {
+		f := &c.srv.sim.faults
+		switch {
+		case f.take(FaultShortFrame):
+			data = data[:min(len(data), shortFrameLen)]
+			claim = uint32(len(data))
+			c.srv.log.Infof("fault short-frame: a %d-byte frame to client %#x", claim, c.index)
+		case f.take(FaultHugeFrame):
+			claim, data = hugeFrameLen, data[:min(len(data), hugeFrameData)]
+			c.srv.log.Infof("fault huge-frame: a frame claiming %d bytes to client %#x", claim, c.index)
+		}
+	}
 	var hdr [headerLen]byte
 	copy(hdr[:8], ptr[:])
-	binary.BigEndian.PutUint32(hdr[8:12], uint32(len(data)))
+	binary.BigEndian.PutUint32(hdr[8:12], claim)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := c.w.Write(hdr[:]); err != nil {
 		c.err = err
@@ -277,6 +314,10 @@ func (c *apiConn) write(data []byte, ptr [8]byte) {
 	}
 	if _, err := c.w.Write(data); err != nil {
 		c.err = err
+		return
+	}
+	if len(data) >= 2 {
+		c.srv.sim.apiN.count(binary.BigEndian.Uint16(data))
 	}
 }
 
@@ -293,13 +334,26 @@ func (c *apiConn) flush() error {
 	return c.err
 }
 
-// errClosing marks a connection that asked to go (sockclnt_delete).
-var errClosing = errors.New("client deleted its registration")
+// errClosing marks a connection that asked to go (sockclnt_delete);
+// errAborted one that the api-close fault ends.
+var (
+	errClosing = errors.New("client deleted its registration")
+	errAborted = errors.New("connection closed by the api-close fault")
+)
 
 func (c *apiConn) closing() bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return errors.Is(c.err, errClosing)
+	return errors.Is(c.err, errClosing) || errors.Is(c.err, errAborted)
+}
+
+// abort flushes what is queued and ends the connection there: nothing
+// more is read or sent on it.
+func (c *apiConn) abort() {
+	_ = c.flush()
+	c.wmu.Lock()
+	c.err = errAborted
+	c.wmu.Unlock()
 }
 
 // markClosing flushes what is queued and ends the connection after it.

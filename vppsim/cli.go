@@ -128,6 +128,10 @@ func (s *Sim) RunCLI(line string) string {
 			return "restart: " + err.Error() + "\n"
 		}
 		return fmt.Sprintf("restarted (generation %d)\n", s.Generation())
+	case f[0] == "fault":
+		return s.faultCLI(f[1:])
+	case is(f[0], "show", 2) && len(f) == 2 && f[1] == "api":
+		return s.showAPI()
 	case f[0] == "help" || f[0] == "?":
 		return cliHelp
 	}
@@ -146,6 +150,16 @@ delete loopback interface intfc NAME
 delete sub-interface NAME
 clear interfaces
 restart [kill]                              (kill: sockets left behind, as after SIGKILL)
+show api                                    (the simulator's own: "NAME COUNT" per API message received or sent)
+fault                                       (the simulator's own: "NAME SETTING fired N" per fault set since fault off)
+fault details-drop PERCENT                  drop PERCENT % (0..100) of every sw_interface_dump's details
+fault stats-busy DURATION                   hold the stats segment's in_progress set, no traffic counted
+fault api-stall DURATION                    answer no API request for DURATION, then answer them in order
+fault api-close                             close the next dump's connection after half its details (one-shot)
+fault short-frame                           the next reply frame claims and carries 2 bytes (one-shot)
+fault huge-frame                            the next reply frame claims 0xffffffff bytes, carries 6 (one-shot)
+fault renumber                              restart with every interface on another sw_if_index
+fault off                                   clear every fault and its count
 `
 
 func (s *Sim) setInterface(f []string) string {

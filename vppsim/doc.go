@@ -84,17 +84,65 @@
 // socket replaces the old file by a rename, which govpp's statsclient
 // (watching only for the file's removal) does not notice: a long-lived
 // core.StatsConnection then keeps returning the dead VPP's interfaces and
-// counters, with no error (the bug of DESIGN.md, reproduced by a test). The independent interfaces (ports,
+// counters, with no error (govpp's stale-segment bug, reproduced by
+// TestGovppStaleNamesAfterKill). The independent interfaces (ports,
 // loopbacks, bonds, tunnels) are created in the scenario's order rotated
 // by the number of restarts, so their sw_if_index values change in a way a
-// test can predict; sub-interfaces and taps follow.
+// test can predict; sub-interfaces and taps follow. Renumber (fault
+// renumber) is a restart that moves every interface.
 //
 // # Replay
 //
-// LoadReplay reads a capture directory (../shared/fixtures/vpp-26.06
-// layout) and the simulator serves it as captured: the details encode to
+// LoadReplay reads a capture directory (testdata/vpp-26.06's layout) and the simulator serves it as captured: the details encode to
 // the captured bytes, the message table is announced in the captured order
 // and the stats segment image is served byte for byte (read-only: no
 // traffic). Counters and show interface report the captured govpp reading
 // of the image (interface_counters.json).
+//
+// # Faults
+//
+// Knobs that make the simulated VPP misbehave as real ones do, set from
+// the CLI ("fault ...") or in-process (Sim.SetDetailsDrop, SetStatsBusy,
+// SetAPIStall, ArmAPIClose, ArmShortFrame, ArmHugeFrame, Renumber,
+// ClearFaults). They are the simulator's own; VPP has no such commands.
+//
+//   - details-drop P: every sw_interface_dump sends exactly
+//     round(n × P / 100) fewer of its n details, a different random set
+//     each time (a PRNG seeded when P is set, so a run repeats); the dump
+//     still ends with the control_ping_reply, so it simply comes back
+//     short, as when govpp drops replies its channel cannot take.
+//   - stats-busy D: the stats segment's in_progress stays set for D, as a
+//     VPP stuck inside vlib_stats_segment_lock: readers retry and give up
+//     (govpp: ErrStatsAccessFailed). No traffic is counted meanwhile, so
+//     counters keep their values; directory changes still bump the epoch;
+//     a restart keeps the new segment busy until D ends.
+//   - api-stall D: a stuck VPP main thread. Connections are accepted, new
+//     ones too, but each reads one message and holds it until D ends;
+//     then everything is answered late, in order. Events wait too. The
+//     control CLI keeps answering (it is not VPP's).
+//   - api-close (one-shot): the next dump (any *_dump or lcp_itf_pair_get)
+//     sends the first half of its details, rounded up, and its connection
+//     is closed before the rest and the control_ping_reply.
+//   - short-frame (one-shot): the next reply frame (any connection, events
+//     excepted) claims and carries 2 bytes, the message id: govpp v0.13.0's
+//     reader takes the context from stale bytes of its reused buffer.
+//   - huge-frame (one-shot): the next reply frame claims 0xffffffff bytes
+//     and carries 6 (id and context); govpp v0.13.0 allocates the claimed
+//     length before reading it. The connection stays open, out of step.
+//   - renumber: a clean restart (Restart) after which every interface has
+//     its name and another sw_if_index: ordered by their old index, each
+//     takes the next one's, the last the first's; local0 stays 0.
+//   - off: every knob off (a stall ends and its requests are answered, the
+//     segment is released) and the counts forgotten.
+//
+// "fault" alone lists every knob set since the last "fault off", one per
+// line, in the order above, as "NAME SETTING fired N": SETTING is what is
+// in force (P, D, "armed") or "off" once a one-shot fired or a window
+// ended; N counts the dropped details, the windows that held something
+// (a stall: a request; stats-busy: from its start), the one-shot frames or
+// closes, the renumberings.
+//
+// "show api" (Sim.APICounts) prints, sorted, one "NAME COUNT" line per
+// binary API message name (without CRC) received or sent since Start,
+// restarts included: tests count what the agent asked VPP and what it got.
 package vppsim

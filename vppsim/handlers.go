@@ -86,7 +86,7 @@ func (s *Sim) sockclntCreate(c *apiConn, context uint32, _ api.Message) {
 		return
 	}
 	binary.BigEndian.PutUint32(data[6:10], context)
-	c.write(data, [8]byte{})
+	c.write(data, [8]byte{}, true)
 }
 
 // sockclntDelete answers and closes the connection. VPP answers response 1
@@ -153,7 +153,8 @@ func (m *model) details(x *iface) *interfaces.SwInterfaceDetails {
 // swInterfaceDump follows vl_api_sw_interface_dump_t_handler: a single
 // interface when no name filter is given and sw_if_index is neither ~0 nor
 // 0 (nothing if it does not exist); otherwise every interface whose name
-// contains the filter, ignoring case (strcasestr).
+// contains the filter, ignoring case (strcasestr). The details-drop fault
+// thins the answer.
 func (s *Sim) swInterfaceDump(c *apiConn, context uint32, msg api.Message) {
 	req := msg.(*interfaces.SwInterfaceDump)
 	idx := uint32(req.SwIfIndex)
@@ -179,9 +180,16 @@ func (s *Sim) swInterfaceDump(c *apiConn, context uint32, msg api.Message) {
 		}
 	}
 	s.mu.Unlock()
-	for _, d := range out {
-		c.send(context, d)
+	if drop := s.faults.detailsToDrop(len(out)); drop != nil {
+		kept := out[:0]
+		for i, d := range out {
+			if !drop[i] {
+				kept = append(kept, d)
+			}
+		}
+		out = kept
 	}
+	sendDetails(c, context, out)
 }
 
 // wantInterfaceEvents is VPP's pub_sub_handler: a second enable or a disable
@@ -251,9 +259,7 @@ func (s *Sim) ipAddressDump(c *apiConn, context uint32, msg api.Message) {
 		}
 	}
 	s.mu.Unlock()
-	for _, d := range out {
-		c.send(context, d)
-	}
+	sendDetails(c, context, out)
 }
 
 func (s *Sim) swBondInterfaceDump(c *apiConn, context uint32, msg api.Message) {
@@ -277,9 +283,7 @@ func (s *Sim) swBondInterfaceDump(c *apiConn, context uint32, msg api.Message) {
 		})
 	}
 	s.mu.Unlock()
-	for _, d := range out {
-		c.send(context, d)
-	}
+	sendDetails(c, context, out)
 }
 
 func (s *Sim) swMemberInterfaceDump(c *apiConn, context uint32, msg api.Message) {
@@ -299,9 +303,7 @@ func (s *Sim) swMemberInterfaceDump(c *apiConn, context uint32, msg api.Message)
 		}
 	}
 	s.mu.Unlock()
-	for _, d := range out {
-		c.send(context, d)
-	}
+	sendDetails(c, context, out)
 }
 
 // lcpItfPairGet is VPP's REPLY_AND_DETAILS_MACRO cursor protocol: details
@@ -363,8 +365,8 @@ func (s *Sim) lcpItfPairGet(c *apiConn, context uint32, msg api.Message) {
 		}
 	}
 	s.mu.Unlock()
-	for _, d := range out {
-		c.send(context, d)
+	if !sendDetails(c, context, out) {
+		return
 	}
 	c.send(context, &lcp.LcpItfPairGetReply{Retval: rv, Cursor: cursor})
 }
@@ -388,7 +390,7 @@ func (c *apiConn) sendEvent(pid uint32, ev ifEvent) {
 		return
 	}
 	binary.BigEndian.PutUint32(data[2:6], c.index)
-	c.write(data, vppPointer)
+	c.write(data, vppPointer, false)
 }
 
 // apiPrefix encodes an address with its prefix length, host bits kept

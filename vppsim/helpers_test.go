@@ -82,6 +82,48 @@ func connect(t testing.TB, s *Sim) (*core.Connection, api.Channel) {
 	return conn, ch
 }
 
+// asyncConnect connects govpp as the agent does (core.AsyncConnect, which
+// reconnects) and returns a function that waits for a connection state.
+func asyncConnect(t testing.TB, s *Sim) (*core.Connection, func(core.ConnectionState)) {
+	t.Helper()
+	conn, events, err := core.AsyncConnect(socketclient.NewVppClient(s.cfg.APISocket), 50, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Disconnect)
+	waitState := func(want core.ConnectionState) {
+		t.Helper()
+		timeout := time.NewTimer(20 * time.Second)
+		defer timeout.Stop()
+		for {
+			select {
+			case e := <-events:
+				if e.State == want {
+					return
+				}
+				if e.State == core.Failed {
+					t.Fatalf("govpp gave up: %v", e.Error)
+				}
+			case <-timeout.C:
+				t.Fatalf("govpp never reported %v", want)
+			}
+		}
+	}
+	return conn, waitState
+}
+
+// waitFor polls cond until it holds, for at most 10 s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // scenario parses a YAML scenario or fails the test.
 func scenario(t testing.TB, y string) *Scenario {
 	t.Helper()

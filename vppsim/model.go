@@ -134,6 +134,9 @@ type model struct {
 	// must be rebuilt (an interface came, went or changed rates).
 	withTraffic  []*iface
 	trafficDirty bool
+	// place fixes the index of the interfaces it names while a run is
+	// built (renumbered); nil otherwise.
+	place map[string]uint32
 }
 
 type subKey struct{ parent, id uint32 }
@@ -194,8 +197,15 @@ func (m *model) snapshot(x *iface) Interface {
 	return c
 }
 
-// allocIndex takes a sw_if_index: the last freed one if any, else a new one.
-func (m *model) allocIndex() uint32 {
+// allocIndex takes a sw_if_index for name: its place if it has one, else
+// the last freed one if any, else a new one.
+func (m *model) allocIndex(name string) uint32 {
+	if idx, ok := m.place[name]; ok {
+		for uint64(len(m.ifs)) <= uint64(idx) {
+			m.ifs = append(m.ifs, nil)
+		}
+		return idx
+	}
 	if n := len(m.free); n > 0 {
 		idx := m.free[n-1]
 		m.free = m.free[:n-1]
@@ -414,7 +424,7 @@ func (m *model) add(sp ifaceSpec) (*iface, error) {
 		phy = p
 	}
 
-	idx := m.allocIndex()
+	idx := m.allocIndex(name)
 	x.SwIfIndex = idx
 	x.SupSwIfIndex = idx
 	if parent != nil {
@@ -722,4 +732,51 @@ func (m *model) list() []*iface {
 		}
 	}
 	return out
+}
+
+// renumbered places the interfaces of m on the indexes they hold in m,
+// each on another index than old gives it: ordered by their old index,
+// each takes the next one's slot and the last the first's (local0 stays
+// 0). Where that leaves an interface on its old index (the set of
+// interfaces changed since), it swaps slots with another so that neither
+// is. With fewer than two interfaces besides local0 nothing can move.
+func renumbered(m *model, old map[string]uint32) map[string]uint32 {
+	var xs []*iface
+	var slots []uint32
+	place := map[string]uint32{}
+	for _, x := range m.list() {
+		if x.Kind == KindLocal {
+			place[x.Name] = x.SwIfIndex
+			continue
+		}
+		xs = append(xs, x)
+		slots = append(slots, x.SwIfIndex)
+	}
+	oldOf := func(x *iface) uint32 {
+		if i, ok := old[x.Name]; ok {
+			return i
+		}
+		return NoIndex
+	}
+	sort.SliceStable(xs, func(i, j int) bool { return oldOf(xs[i]) < oldOf(xs[j]) })
+	n := len(xs)
+	got := make([]uint32, n)
+	for i := range xs {
+		got[i] = slots[(i+1)%n]
+	}
+	for i := range xs {
+		if got[i] != oldOf(xs[i]) {
+			continue
+		}
+		for j := range xs {
+			if j != i && got[j] != oldOf(xs[i]) && got[i] != oldOf(xs[j]) {
+				got[i], got[j] = got[j], got[i]
+				break
+			}
+		}
+	}
+	for i, x := range xs {
+		place[x.Name] = got[i]
+	}
+	return place
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"sync"
@@ -102,6 +103,9 @@ type Sim struct {
 	evQ    []ifEvent
 	evWake chan struct{}
 
+	faults faults
+	apiN   *apiCounts
+
 	cli    *cliServer
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -164,6 +168,7 @@ func New(cfg Config) (*Sim, error) {
 	if _, ok := s.table.ID("sockclnt_create_455fb9c4"); !ok {
 		return nil, errors.New("vppsim: the message table lacks sockclnt_create_455fb9c4; no client could connect")
 	}
+	s.apiN = newAPICounts(s.table)
 	return s, nil
 }
 
@@ -180,7 +185,7 @@ func (s *Sim) Start(ctx context.Context) error {
 	s.started = true
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.mu.Unlock()
-	if err := s.boot(0); err != nil {
+	if err := s.boot(0, nil); err != nil {
 		s.cancel()
 		s.shutdownVPP(false)
 		return err
@@ -228,6 +233,7 @@ func (s *Sim) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	s.cancel()
+	s.faults.stop()
 	s.shutdownVPP(false)
 	if s.cli != nil {
 		s.cli.close()
@@ -259,7 +265,11 @@ func (s *Sim) Restart() error { return s.RestartWith(RestartClean) }
 // created again, in another order (so sw_if_index values move), with
 // their counters at zero in a new stats segment. Interfaces made or
 // deleted at run time are forgotten, as a restarted VPP forgets them.
-func (s *Sim) RestartWith(mode RestartMode) error {
+func (s *Sim) RestartWith(mode RestartMode) error { return s.restart(mode, false) }
+
+// restart is RestartWith; renumber moves every interface to another
+// sw_if_index than it has now (Renumber).
+func (s *Sim) restart(mode RestartMode, renumber bool) error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
@@ -268,6 +278,13 @@ func (s *Sim) RestartWith(mode RestartMode) error {
 		return errors.New("vppsim: not running")
 	}
 	gen := s.gen + 1
+	var old map[string]uint32
+	if renumber && s.model != nil {
+		old = make(map[string]uint32, len(s.model.byName))
+		for _, x := range s.model.list() {
+			old[x.Name] = x.SwIfIndex
+		}
+	}
 	s.mu.Unlock()
 	s.shutdownVPP(mode == RestartKill)
 	if d := s.cfg.RestartDelay; d > 0 {
@@ -279,7 +296,7 @@ func (s *Sim) RestartWith(mode RestartMode) error {
 		case <-t.C:
 		}
 	}
-	if err := s.boot(gen); err != nil {
+	if err := s.boot(gen, old); err != nil {
 		return fmt.Errorf("vppsim: restarting: %w", err)
 	}
 	s.log.Infof("restarted (generation %d)", gen)
@@ -296,11 +313,18 @@ func (s *Sim) Generation() int {
 // MessageTable is the table announced to clients.
 func (s *Sim) MessageTable() *MsgTable { return s.table }
 
-// boot is a VPP start: interfaces, stats segment, API socket.
-func (s *Sim) boot(gen int) error {
-	m, err := s.buildModel(gen)
+// boot is a VPP start: interfaces, stats segment, API socket. With old (the
+// indexes of the previous run, by name) every interface is placed on
+// another index than it had (Renumber).
+func (s *Sim) boot(gen int, old map[string]uint32) error {
+	m, err := s.buildModel(gen, nil)
 	if err != nil {
 		return err
+	}
+	if old != nil {
+		if m, err = s.buildModel(gen, renumbered(m, old)); err != nil {
+			return err
+		}
 	}
 	ctr := &counters{sink: nopSink{}, workers: s.cfg.Workers}
 	var seg *statseg.Segment
@@ -337,6 +361,11 @@ func (s *Sim) boot(gen int) error {
 
 	s.mu.Lock()
 	s.model, s.ctr, s.seg, s.gen, s.simNs = m, ctr, seg, gen, 0
+	if seg != nil && s.faults.busy.Load() {
+		// A stats-busy window outlives a restart. Under s.mu, so that
+		// SetStatsBusy and the window's end see this segment.
+		_ = seg.SetBusy(true)
+	}
 	s.mu.Unlock()
 
 	if seg != nil {
@@ -395,12 +424,18 @@ func (s *Sim) followSegmentMove() {
 	}
 }
 
-// waitForSocket waits until Serve has created its socket file.
+// waitForSocket waits until Serve listens on its socket file: the file
+// appears at bind, a moment before listen, and a client connecting in that
+// moment would be refused, so it waits for a connection to succeed (the
+// memfd Serve sends on it is dropped with the connection).
 func waitForSocket(ctx context.Context, path string) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			return nil
+			if c, err := net.Dial("unixpacket", path); err == nil {
+				_ = c.Close()
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("vppsim: stats socket %s did not appear", path)
@@ -468,8 +503,11 @@ func (s *Sim) shutdownVPP(killed bool) {
 // them in scenario order; run n rotates the order of the independent
 // interfaces by n, as a different PCI probe or startup order would, so that
 // sw_if_index values change across restarts in a way tests can predict.
-func (s *Sim) buildModel(gen int) (*model, error) {
+// place, when set, fixes the index of each interface by name (renumbered).
+func (s *Sim) buildModel(gen int, place map[string]uint32) (*model, error) {
 	m := newModel()
+	m.place = place
+	defer func() { m.place = nil }()
 	if r := s.cfg.Replay; r != nil {
 		for i := range r.Interfaces {
 			if _, err := m.addRaw(&r.Interfaces[i]); err != nil {
@@ -626,6 +664,15 @@ func (s *Sim) dispatchEvents() {
 			return
 		case <-s.evWake:
 		}
+		// VPP's link-state process runs on the main thread: a stall holds
+		// the events back too.
+		if end := s.faults.stalled(); end != nil {
+			select {
+			case <-end:
+			case <-s.ctx.Done():
+				return
+			}
+		}
 		s.evMu.Lock()
 		evs := s.evQ
 		s.evQ = nil
@@ -665,9 +712,10 @@ func (s *Sim) ticker(every time.Duration) {
 }
 
 // tickLocked counts dt of traffic and beats the heartbeat once a second of
-// it, as VPP's stats collector does.
+// it, as VPP's stats collector does. During a stats-busy window nothing is
+// counted: the collector is stuck, and counters keep their values.
 func (s *Sim) tickLocked(dtNs int64) {
-	if dtNs <= 0 || s.model == nil {
+	if dtNs <= 0 || s.model == nil || s.faults.busy.Load() {
 		return
 	}
 	s.advance(dtNs)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.fd.io/govpp/adapter"
-	"go.fd.io/govpp/adapter/socketclient"
 	"go.fd.io/govpp/adapter/statsclient"
 	"go.fd.io/govpp/api"
 	interfaces "go.fd.io/govpp/binapi/interface"
@@ -197,28 +196,7 @@ func dumpNames(t *testing.T, ch api.Channel) map[string]uint32 {
 // segment is a new one, counters from zero.
 func TestRestart(t *testing.T) {
 	s := startSim(t, Config{Scenario: scenario(t, trafficRouter), RestartDelay: 200 * time.Millisecond})
-	conn, events, err := core.AsyncConnect(socketclient.NewVppClient(s.cfg.APISocket), 50, 100*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Disconnect()
-	waitState := func(want core.ConnectionState) {
-		t.Helper()
-		timeout := time.After(20 * time.Second)
-		for {
-			select {
-			case e := <-events:
-				if e.State == want {
-					return
-				}
-				if e.State == core.Failed {
-					t.Fatalf("govpp gave up: %v", e.Error)
-				}
-			case <-timeout:
-				t.Fatalf("govpp never reported %v", want)
-			}
-		}
-	}
+	conn, waitState := asyncConnect(t, s)
 	waitState(core.Connected)
 	ch, err := conn.NewAPIChannel()
 	if err != nil {
@@ -271,8 +249,8 @@ func TestRestart(t *testing.T) {
 	}
 }
 
-// TestGovppStaleNamesAfterKill reproduces the govpp v0.13.0 bug of
-// DESIGN.md: after VPP is killed and restarted (its stats.sock replaced
+// TestGovppStaleNamesAfterKill reproduces a govpp v0.13.0 bug: after
+// VPP is killed and restarted (its stats.sock replaced
 // without being removed), a long-lived core.StatsConnection goes on
 // returning the old interface list and counters, with no error. A fresh
 // connection reads the new VPP. The agent's workaround must survive this.

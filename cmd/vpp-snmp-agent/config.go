@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -15,35 +16,42 @@ import (
 // config is the agent's configuration: defaults, then VPP_SNMP_* environment
 // variables, then command-line flags (flags win).
 type config struct {
-	AgentXAddr      string        `envconfig:"AGENTX_ADDR"`
-	APISocket       string        `envconfig:"API_SOCKET"`
-	StatsSocket     string        `envconfig:"STATS_SOCKET"`
-	Config          string        `envconfig:"CONFIG"`
-	IfIndexFile     string        `envconfig:"IFINDEX_FILE"`
-	PollInterval    time.Duration `envconfig:"POLL_INTERVAL"`
-	DetailsInterval time.Duration `envconfig:"DETAILS_INTERVAL"`
-	VPPDownAfter    time.Duration `envconfig:"VPP_DOWN_AFTER"`
-	LCPNames        bool          `envconfig:"LCP_NAMES"`
-	Priority        uint          `envconfig:"PRIORITY"`
-	TrapRate        int           `envconfig:"TRAP_RATE"`
-	LogLevel        string        `envconfig:"LOG_LEVEL"`
-	LogFormat       string        `envconfig:"LOG_FORMAT"`
-	Version         bool          `ignored:"true"`
+	AgentXAddr  string `envconfig:"AGENTX_ADDR"`
+	APISocket   string `envconfig:"API_SOCKET"`
+	StatsSocket string `envconfig:"STATS_SOCKET"`
+	Config      string `envconfig:"CONFIG"`
+	IfIndexFile string `envconfig:"IFINDEX_FILE"`
+	// IfIndexForgetAfter forgets names unseen for that long (0 never), so
+	// that churned names do not grow the state file without bound.
+	IfIndexForgetAfter time.Duration `envconfig:"IFINDEX_FORGET_AFTER"`
+	PollInterval       time.Duration `envconfig:"POLL_INTERVAL"`
+	DetailsInterval    time.Duration `envconfig:"DETAILS_INTERVAL"`
+	VPPDownAfter       time.Duration `envconfig:"VPP_DOWN_AFTER"`
+	MetricsAddr        string        `envconfig:"METRICS_ADDR"`
+	LCPNames           bool          `envconfig:"LCP_NAMES"`
+	Priority           uint          `envconfig:"PRIORITY"`
+	TrapRate           int           `envconfig:"TRAP_RATE"`
+	LogLevel           string        `envconfig:"LOG_LEVEL"`
+	LogFormat          string        `envconfig:"LOG_FORMAT"`
+	Version            bool          `ignored:"true"`
 }
 
 func defaultConfig() config {
 	return config{
-		AgentXAddr:      "unix:/var/agentx/master",
-		APISocket:       "/run/vpp/api.sock",
-		StatsSocket:     "/run/vpp/stats.sock",
-		IfIndexFile:     "/var/lib/vpp-snmp-agent/ifindex.json",
-		PollInterval:    time.Second,
-		DetailsInterval: 30 * time.Second,
-		VPPDownAfter:    5 * time.Second,
-		Priority:        100,
-		TrapRate:        100,
-		LogLevel:        "info",
-		LogFormat:       "text",
+		AgentXAddr:  "unix:/var/agentx/master",
+		APISocket:   "/run/vpp/api.sock",
+		StatsSocket: "/run/vpp/stats.sock",
+		IfIndexFile: "/var/lib/vpp-snmp-agent/ifindex.json",
+		// Long enough that an interface down for maintenance keeps its
+		// ifIndex, short enough that churn stays bounded.
+		IfIndexForgetAfter: 30 * 24 * time.Hour,
+		PollInterval:       time.Second,
+		DetailsInterval:    30 * time.Second,
+		VPPDownAfter:       5 * time.Second,
+		Priority:           100,
+		TrapRate:           100,
+		LogLevel:           "info",
+		LogFormat:          "text",
 	}
 }
 
@@ -81,7 +89,7 @@ const maxTrapRate = 10000
 var errHelp = errors.New("help requested")
 
 // parseConfig reads the environment (through getenv's envconfig) and args.
-// Any error is a configuration error: the caller prints it and exits 2.
+// Any error is a configuration error: the caller prints it and exits exitConfig.
 func parseConfig(args []string, stdout io.Writer) (config, error) {
 	cfg := defaultConfig()
 	if err := envconfig.Process("VPP_SNMP", &cfg); err != nil {
@@ -96,9 +104,11 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.Config, "config", cfg.Config, "vppcfg YAML file for ifAlias (interface descriptions); reloaded on SIGHUP")
 	fs.StringVar(&cfg.Config, "c", cfg.Config, "same as --config (the Python agent's flag)")
 	fs.StringVar(&cfg.IfIndexFile, "ifindex-file", cfg.IfIndexFile, "state file keeping each interface name's ifIndex across restarts")
+	fs.DurationVar(&cfg.IfIndexForgetAfter, "ifindex-forget-after", cfg.IfIndexForgetAfter, "forget an interface name unseen in VPP for this long, and give its ifIndex to no other name for as long again (0: never)")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "maximum age of a counter value served")
 	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump (events are seen at once anyway)")
 	fs.DurationVar(&cfg.VPPDownAfter, "vpp-down-after", cfg.VPPDownAfter, "how long VPP's API socket and stats segment must both be gone before every interface reads down")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve Prometheus metrics on http://HOST:PORT/metrics; empty: none")
 	fs.BoolVar(&cfg.LCPNames, "lcp-names", cfg.LCPNames, "use linux-cp host names (e.g. e0) as ifName of the tap side")
 	fs.UintVar(&cfg.Priority, "priority", cfg.Priority, "AgentX registration priority (below 127 wins over snmpd's own IF-MIB)")
 	fs.IntVar(&cfg.TrapRate, "trap-rate", cfg.TrapRate, "maximum linkUp/linkDown notifications per second (0: none sent)")
@@ -151,8 +161,16 @@ func (c config) validate() error {
 	if c.APISocket == "" || c.StatsSocket == "" {
 		return errors.New("--api-socket and --stats-socket must not be empty")
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr %q: want host:port (%v)", c.MetricsAddr, err)
+		}
+	}
 	if c.IfIndexFile == "" {
 		return errors.New("--ifindex-file must not be empty")
+	}
+	if c.IfIndexForgetAfter < 0 {
+		return fmt.Errorf("--ifindex-forget-after %v: must not be negative (0 never forgets)", c.IfIndexForgetAfter)
 	}
 	return nil
 }

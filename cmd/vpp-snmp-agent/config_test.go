@@ -28,7 +28,7 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
-// TestBadConfigurations: each bad input gives exit status 2 and exactly one
+// TestBadConfigurations: each bad input gives exit status exitConfig and exactly one
 // line on stderr that names what is wrong.
 func TestBadConfigurations(t *testing.T) {
 	dir := t.TempDir()
@@ -36,8 +36,6 @@ func TestBadConfigurations(t *testing.T) {
 	os.WriteFile(badYAML, []byte("interfaces: [unclosed\n"), 0o644)
 	shape := filepath.Join(dir, "shape.yaml") // yaml.v3 reports it on two lines
 	os.WriteFile(shape, []byte("interfaces:\n  - a list, not a map\n"), 0o644)
-	corrupt := filepath.Join(dir, "ifindex.json")
-	os.WriteFile(corrupt, []byte("{not json"), 0o644)
 	ok := filepath.Join(dir, "state", "ifindex.json")
 	for _, tc := range []struct {
 		name string
@@ -54,7 +52,8 @@ func TestBadConfigurations(t *testing.T) {
 		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml"), "--ifindex-file", ok}, nil, "nope.yaml"},
 		{"broken config", []string{"--config", badYAML, "--ifindex-file", ok}, nil, "bad.yaml"},
 		{"config of the wrong shape", []string{"--config", shape, "--ifindex-file", ok}, nil, "shape.yaml"},
-		{"corrupt ifindex file", []string{"--ifindex-file", corrupt}, nil, "ifindex.json"},
+		{"negative forget-after", []string{"--ifindex-forget-after", "-1h", "--ifindex-file", ok}, nil, "ifindex-forget-after"},
+		{"bad forget-after environment", nil, map[string]string{"VPP_SNMP_IFINDEX_FORGET_AFTER": "a month"}, "IFINDEX_FORGET_AFTER"},
 		{"bad environment", nil, map[string]string{"VPP_SNMP_POLL_INTERVAL": "often"}, "POLL_INTERVAL"},
 		{"priority out of range", []string{"--priority", "300", "--ifindex-file", ok}, nil, "priority"},
 	} {
@@ -63,7 +62,7 @@ func TestBadConfigurations(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var stdout, stderr bytes.Buffer
-			if code := run(tc.args, &stdout, &stderr); code != 2 {
+			if code := run(tc.args, &stdout, &stderr); code != exitConfig {
 				t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr.String())
 			}
 			if stdout.Len() != 0 {
@@ -74,6 +73,56 @@ func TestBadConfigurations(t *testing.T) {
 				t.Errorf("stderr %q: want one line naming %q", stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+func TestForgetAfter(t *testing.T) {
+	cfg, err := parseConfig(nil, &bytes.Buffer{})
+	if err != nil || cfg.IfIndexForgetAfter != 720*time.Hour {
+		t.Errorf("default --ifindex-forget-after %v (%v), want 720h", cfg.IfIndexForgetAfter, err)
+	}
+	t.Setenv("VPP_SNMP_IFINDEX_FORGET_AFTER", "24h")
+	if cfg, err = parseConfig(nil, &bytes.Buffer{}); err != nil || cfg.IfIndexForgetAfter != 24*time.Hour {
+		t.Errorf("from the environment: %v (%v), want 24h", cfg.IfIndexForgetAfter, err)
+	}
+	if cfg, err = parseConfig([]string{"--ifindex-forget-after", "0"}, &bytes.Buffer{}); err != nil || cfg.IfIndexForgetAfter != 0 {
+		t.Errorf("--ifindex-forget-after 0: %v (%v), want 0 (never)", cfg.IfIndexForgetAfter, err)
+	}
+}
+
+// TestBadIfIndexFileStarts: a corrupt ifIndex file, or a directory in its
+// place, no longer stops the agent: setup succeeds and logs an error naming
+// the file; the corrupt file is moved aside, the directory left.
+func TestBadIfIndexFileStarts(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "ifindex.json")
+	if err := os.WriteFile(corrupt, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	asDir := filepath.Join(dir, "dir.json")
+	if err := os.Mkdir(asDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{corrupt, asDir} {
+		cfg, err := parseConfig([]string{"--ifindex-file", path, "--agentx-addr", "tcp:127.0.0.1:1"}, &bytes.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		a, err := setup(cfg, &stderr)
+		if err != nil || a == nil {
+			t.Fatalf("%s: setup: %v", path, err)
+		}
+		log := stderr.String()
+		if !strings.Contains(log, "level=error") || !strings.Contains(log, path) || !strings.Contains(log, "first sight") {
+			t.Errorf("%s: log %q, want an error naming the file and a start as on first sight", path, log)
+		}
+	}
+	if aside, _ := filepath.Glob(corrupt + ".corrupt-*"); len(aside) != 1 {
+		t.Errorf("the corrupt file was not moved aside: %v", aside)
+	}
+	if st, err := os.Stat(asDir); err != nil || !st.IsDir() {
+		t.Errorf("the directory was moved: %v", err)
 	}
 }
 

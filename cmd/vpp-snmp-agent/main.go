@@ -24,12 +24,18 @@ import (
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindexfile"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/metrics"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/poller"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/statsread"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppapi"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppcfg"
 )
+
+// exitConfig is the exit status of a bad configuration, which a restart
+// cannot fix (sysexits' EX_CONFIG): not 2, which is what Go's runtime exits
+// with on a panic, a crash the unit must restart.
+const exitConfig = 78
 
 // version is set at build time (-ldflags -X main.version=...).
 var version = "dev"
@@ -48,9 +54,11 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is main without the exit, for tests: 0 on a clean stop, 2 on a bad
-// configuration. Once started the agent does not give up: it retries VPP
-// and snmpd until stopped.
+// run is main without the exit, for tests: 0 on a clean stop, exitConfig
+// on a bad configuration. Once started the agent does not give up: it retries VPP
+// and snmpd until stopped. A bad ifIndex state file is not a bad
+// configuration (a restart could not fix it either): it is logged and the
+// agent starts.
 func run(args []string, stdout, stderr io.Writer) int {
 	// check is a subcommand: the first argument, its flags after it.
 	if len(args) > 0 && args[0] == "check" {
@@ -62,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpp-snmp-agent: %s\n", oneLine(err))
-		return 2
+		return exitConfig
 	}
 	if cfg.Version {
 		fmt.Fprintf(stdout, "vpp-snmp-agent %s\n", version)
@@ -76,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	a, err := setup(cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpp-snmp-agent: %s\n", oneLine(err))
-		return 2
+		return exitConfig
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -106,11 +114,13 @@ type agent struct {
 	poller   *poller.Poller
 	notifier *poller.Notifier
 	events   chan poller.Event
+	metrics  *metrics.Metrics
 }
 
 // setup checks everything that can be checked before starting (the vppcfg
-// file, the ifIndex file, the AgentX address), so that a bad configuration
-// fails at once with one clear line and nothing half-started.
+// file, the AgentX address), so that a bad configuration fails at once with
+// one clear line and nothing half-started, and loads the ifIndex state,
+// which cannot fail: what was wrong with it is logged.
 func setup(cfg config, stderr io.Writer) (*agent, error) {
 	log := newLogger(cfg, stderr)
 	// govpp logs through package-level loggers; route them through ours.
@@ -131,13 +141,6 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 			return nil, fmt.Errorf("--config: %w", err)
 		}
 	}
-	idx, err := ifindexfile.Load(cfg.IfIndexFile)
-	if err != nil {
-		return nil, fmt.Errorf("--ifindex-file: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(cfg.IfIndexFile), 0o755); err != nil {
-		return nil, fmt.Errorf("--ifindex-file: %w", err)
-	}
 	session, err := agentx.New(agentx.Config{
 		Addr:        cfg.AgentXAddr,
 		ID:          subagentID,
@@ -149,6 +152,14 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--agentx-addr: %w", err)
 	}
+	// After every check that exits exitConfig, so that such an exit prints one line.
+	idx, rep := ifindexfile.Load(cfg.IfIndexFile)
+	logIfIndexLoad(log, cfg.IfIndexFile, idx, rep)
+	idx = idx.WithForgetAfter(cfg.IfIndexForgetAfter)
+	if err := os.MkdirAll(filepath.Dir(cfg.IfIndexFile), 0o755); err != nil {
+		// Serving matters more than saving; the saver repeats the error.
+		log.WithError(err).Error("creating the ifIndex state directory")
+	}
 	a := &agent{
 		cfg:     cfg,
 		log:     log,
@@ -159,6 +170,8 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		events: make(chan poller.Event, 256),
 	}
 	a.notifier = poller.NewNotifier(session.Notify, cfg.TrapRate, log)
+	a.metrics = metrics.New()
+	a.metrics.Notifications(a.notifier.Counts)
 	p, err := poller.New(poller.Config{
 		Interfaces: func(ctx context.Context) (poller.Dump, error) {
 			ifs, conn, err := a.vpp.Dump(ctx)
@@ -177,6 +190,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		MaxAge:          cfg.PollInterval,
 		DetailsInterval: cfg.DetailsInterval,
 		DownAfter:       cfg.VPPDownAfter,
+		Observer:        a.metrics,
 		Logger:          log,
 	})
 	if err != nil {
@@ -184,6 +198,28 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	}
 	a.poller = p
 	return a, nil
+}
+
+// logIfIndexLoad says what loading the ifIndex state found: each problem,
+// and which map the agent starts from, at error level when ifIndexes may
+// change because of it.
+func logIfIndexLoad(log logrus.FieldLogger, path string, idx *mib.Indexes, rep ifindexfile.LoadReport) {
+	for _, err := range rep.Problems {
+		log.WithError(err).WithField("file", path).Error("ifIndex state file unusable")
+	}
+	l := log.WithFields(logrus.Fields{"file": path, "names": idx.Len()})
+	switch {
+	case rep.From == path:
+		l.Info("ifIndex state loaded")
+	case rep.From != "" && len(rep.Problems) == 0:
+		l.WithField("from", rep.From).Warn("ifIndex state file missing; using its previous copy (remove both to start afresh)")
+	case rep.From != "":
+		l.WithField("from", rep.From).Error("using the previous copy of the ifIndex state; names first seen after it was written may get other ifIndexes")
+	case len(rep.Problems) > 0:
+		l.Error("no usable ifIndex state: starting as on first sight (1000 + sw_if_index); interfaces may get other ifIndexes")
+	default:
+		l.Info("no ifIndex state file yet: first start (1000 + sw_if_index)")
+	}
 }
 
 // readStats reads the stats segment for the poller, which must tell a
@@ -205,6 +241,21 @@ func (a *agent) serve(ctx context.Context, hup <-chan os.Signal) {
 	}).Info("vpp-snmp-agent starting")
 	var wg sync.WaitGroup
 	start := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
+	if a.cfg.MetricsAddr != "" {
+		addr, wait, err := a.metrics.Serve(ctx, a.cfg.MetricsAddr)
+		if err != nil {
+			// Metrics are for watching the agent; without them it still
+			// serves SNMP.
+			a.log.WithError(err).Error("--metrics-addr: serving without metrics")
+		} else {
+			a.log.WithField("addr", addr.String()).Info("serving Prometheus metrics at /metrics")
+			start(func() {
+				if err := wait(); err != nil {
+					a.log.WithError(err).Error("serving /metrics stopped")
+				}
+			})
+		}
+	}
 
 	start(func() { _ = a.vpp.Run(ctx) })
 	start(func() { a.forwardEvents(ctx) })
@@ -242,10 +293,14 @@ func (a *agent) forwardEvents(ctx context.Context) {
 			switch ev.Kind {
 			case vppapi.InterfaceChanged:
 				pe.SwIfIndex, pe.AdminUp, pe.LinkUp, pe.Deleted = ev.SwIfIndex, ev.AdminUp, ev.LinkUp, ev.Deleted
-			case vppapi.Connected, vppapi.Resync:
+			case vppapi.Connected:
+				pe.Resync = true
+				a.metrics.VPPConnected(true)
+			case vppapi.Resync:
 				pe.Resync = true
 			case vppapi.Disconnected:
 				pe.Down = true // with the stats segment gone too, VPP is
+				a.metrics.VPPConnected(false)
 			default:
 				continue
 			}

@@ -85,6 +85,20 @@ func ifaceStats(t testing.TB, conn *core.StatsConnection) []api.InterfaceCounter
 // returns a private copy of the segment.
 func fetch(t testing.TB, path string) []byte {
 	t.Helper()
+	return mapped(t, path, bytes.Clone)
+}
+
+// fetchHeader is fetch of the shared header's six words only (a copy of a
+// large segment is slow under -race).
+func fetchHeader(t testing.TB, path string) []byte {
+	t.Helper()
+	return mapped(t, path, func(m []byte) []byte { return bytes.Clone(m[:48]) })
+}
+
+// mapped receives the memfd as fetch does and returns what cp makes of
+// its mapping.
+func mapped(t testing.TB, path string, cp func([]byte) []byte) []byte {
+	t.Helper()
 	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +134,7 @@ func fetch(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	defer unix.Munmap(m)
-	return bytes.Clone(m)
+	return cp(m)
 }
 
 func fixtureImage(t testing.TB) []byte {

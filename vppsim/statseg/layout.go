@@ -1,7 +1,7 @@
 package statseg
 
 // The bytes below are VPP 26.06's, read from a real segment
-// (../shared/fixtures/vpp-26.06/stats_segment.bin.gz) and from VPP's
+// (testdata/stats_segment.bin.gz) and from VPP's
 // src/vlib/stats/shared.h and vppinfra/vec_bootstrap.h.
 
 // Shared header: little-endian u64 words at the start of the segment.

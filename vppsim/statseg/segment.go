@@ -244,6 +244,8 @@ func (s *Segment) regrowLocked(names []string, nameBytes int) error {
 	// The epoch goes on from the old one, so that a directory read from
 	// the old segment is stale in the new one.
 	st.a.store64(hdrEpoch, old.a.load64(hdrEpoch)+2)
+	st.held = old.held
+	st.a.store64(hdrInProgress, st.held)
 	old.a.store64(hdrInProgress, 1)
 	old.a.add64(hdrEpoch, 1)
 	s.st = st
@@ -399,10 +401,30 @@ func (st *state) newScalar(name string, v uint64) error {
 	a.store64(hdrInProgress, 1)
 	err := st.addScalar(typeScalar, name, v)
 	a.add64(hdrEpoch, 1)
-	a.store64(hdrInProgress, 0)
+	a.store64(hdrInProgress, st.held)
 	if err != nil {
 		return fmt.Errorf("adding scalar %s: %w", name, err)
 	}
+	return nil
+}
+
+// SetBusy holds the header's in_progress flag set (on) or releases it, as
+// a VPP stuck inside vlib_stats_segment_lock would: readers retry and then
+// give up (govpp's statsclient: ErrStatsAccessFailed after 100 ms).
+// Directory changes made meanwhile leave the flag set; counter updates go
+// on (whether to make any is the caller's choice). A read-only image
+// returns ErrReadOnly.
+func (s *Segment) SetBusy(on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writableLocked(); err != nil {
+		return err
+	}
+	s.st.held = 0
+	if on {
+		s.st.held = 1
+	}
+	s.st.a.store64(hdrInProgress, s.st.held)
 	return nil
 }
 

@@ -20,6 +20,10 @@ type state struct {
 	scalars  map[string]uint32
 	memStats *counter // /mem/stat segment
 
+	// held is what in_progress returns to after a directory change: 1
+	// while SetBusy holds it set, else 0.
+	held uint64
+
 	names     []string
 	namesVec  vec
 	namesIdx  uint32
@@ -484,7 +488,7 @@ func (st *state) setInterfaces(names []string) error {
 	st.updateMemStats()
 
 	a.add64(hdrEpoch, 1)
-	a.store64(hdrInProgress, 0)
+	a.store64(hdrInProgress, st.held)
 	return nil
 }
 
