@@ -33,10 +33,6 @@ import (
 // dump a large router, short enough that a hung peer is reported soon.
 const checkTimeout = 5 * time.Second
 
-// maxIfIndexFile bounds what check reads of the ifIndex file (the agent's
-// own limit is in ifindexfile; a million names fit well under this).
-const maxIfIndexFile = 256 << 20
-
 // verdict is the first word of a check line.
 type verdict int
 
@@ -60,7 +56,8 @@ func (r result) String() string { return fmt.Sprintf("%-4s %s: %s", r.v, r.subje
 
 // runCheck is `vpp-snmp-agent check [flags]`: it connects once to
 // everything the daemon uses, prints one line per part, and returns 0 when
-// the daemon would work (warnings allowed), 1 when not, 2 on a bad flag.
+// the daemon would work (warnings allowed), 1 when not, and exitConfig on a
+// bad flag, as the daemon does.
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseConfig(args, stdout)
 	if errors.Is(err, errHelp) {
@@ -68,7 +65,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpp-snmp-agent check: %s\n", oneLine(err))
-		return 2
+		return exitConfig
 	}
 	if cfg.Version {
 		fmt.Fprintf(stdout, "vpp-snmp-agent %s\n", version)
@@ -194,68 +191,67 @@ func (c *checker) vppcfgFile(context.Context) result {
 	return result{vOK, subject, plural(len(aliases), "description") + " read"}
 }
 
-// ifIndexFile reads the ifIndex file and its previous copy without
-// changing either: it opens them read-only and parses them itself, since
-// the agent's own loading may repair what it finds.
+// ifIndexFile tells what the agent will make of its ifIndex file and the
+// previous copy beside it. It only reads them (ifindexfile.Inspect): the
+// agent's own loading moves a bad file aside. A problem the agent repairs
+// by itself is a warning; one that keeps it from ever saving is a failure.
 func (c *checker) ifIndexFile(context.Context) result {
 	path := c.cfg.IfIndexFile
+	prev := path + ifindexfile.PrevSuffix
+	in := ifindexfile.Inspect(path)
 	r := result{vOK, "ifIndex file " + path, ""}
-	var advice string
-	n, err := readIfIndexFile(path)
+	var then string // what the agent will do, when that needs saying
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case in.File.Err == nil && in.File.Exists:
+		r.text = plural(in.File.Names, "entry")
+	case in.File.Err == nil && in.From == "":
 		r.text = "absent: a first start, every interface gets 1000 + sw_if_index"
-	case err != nil:
-		// The agent refuses to start with a file it cannot read.
-		r.v = vFail
-		r.text = oneLine(err)
-		advice = "the agent refuses to start with it: restore " + filepath.Base(path) +
-			".prev over it, or move it aside to start afresh"
+	case in.File.Err == nil:
+		r.v, r.text = vWarn, "absent"
+		then = "the agent will start from the previous copy"
+	case errors.Is(in.File.Err, ifindexfile.ErrNotFile):
+		r.v, r.text = vFail, oneLine(in.File.Err)
+		then = "the agent starts but cannot save ifIndexes until it is moved away"
 	default:
-		r.text = plural(n, "entry")
+		r.v, r.text = vWarn, oneLine(in.File.Err)
+		then = "the agent will move it aside (" + filepath.Base(path) + ".corrupt-<unix time>) and start from the previous copy"
 	}
-	prev := path + ".prev"
-	switch n, err := readIfIndexFile(prev); {
-	case errors.Is(err, fs.ErrNotExist):
+	switch {
+	case !in.Prev.Exists:
 		r.text += "; no previous copy (" + filepath.Base(prev) + ")"
-	case err != nil:
-		r.text += "; previous copy " + filepath.Base(prev) + " unusable: " + oneLine(err)
+	case in.Prev.Err != nil:
+		r.text += "; previous copy unusable: " + oneLine(in.Prev.Err)
 	default:
-		r.text += "; previous copy " + filepath.Base(prev) + ": " + plural(n, "entry")
+		r.text += "; previous copy " + filepath.Base(prev) + ": " + plural(in.Prev.Names, "entry")
 	}
-	// The agent saves beside the file; it creates a missing directory.
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err == nil && st.IsDir() && unix.Access(dir, unix.W_OK) != nil && r.v == vOK {
-		r.v = vWarn
-		r.text += "; " + dir + " is not writable by this user: ifIndexes will not be saved"
+	if then != "" {
+		if in.From == "" {
+			then = strings.Replace(then, "start from the previous copy",
+				"start afresh at 1000 + sw_if_index: ifIndexes may differ from what the NMS knows", 1)
+		}
+		r.text += "; " + then
 	}
-	if advice != "" {
-		r.text += "; " + advice
+	// The agent saves beside the file, creating the directory if needed.
+	if dir, err := nearestDir(filepath.Dir(path)); err == nil && unix.Access(dir, unix.W_OK) != nil {
+		r.v = vFail
+		r.text += "; " + dir + " is not writable by this user: the agent could not save ifIndexes"
 	}
 	return r
 }
 
-// readIfIndexFile parses the ifIndex file at path, read-only, and returns
-// its number of entries. Its errors do not repeat the path, which the
-// caller's line names.
-func readIfIndexFile(path string) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
+// nearestDir is dir, or its nearest existing ancestor.
+func nearestDir(dir string) (string, error) {
+	for {
+		st, err := os.Stat(dir)
+		if err == nil && st.IsDir() {
+			return dir, nil
+		}
+		up := filepath.Dir(dir)
+		if !errors.Is(err, fs.ErrNotExist) || up == dir {
+			return "", fmt.Errorf("no directory for %s", dir)
+		}
+		dir = up
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxIfIndexFile+1))
-	if err != nil {
-		return 0, fmt.Errorf("reading: %w", err)
-	}
-	if len(b) > maxIfIndexFile {
-		return 0, fmt.Errorf("%w: larger than %d bytes", ifindexfile.ErrCorrupt, maxIfIndexFile)
-	}
-	x, err := ifindexfile.Parse(b)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ifindexfile.ErrCorrupt, err)
-	}
-	return x.Len(), nil
 }
 
 func (c *checker) agentX(ctx context.Context) result {

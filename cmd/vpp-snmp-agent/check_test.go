@@ -64,15 +64,15 @@ func wantReport(t *testing.T, lines []string) map[string]string {
 
 func TestCheckArguments(t *testing.T) {
 	code, _, stderr := runCheckArgs(t, "--no-such-flag")
-	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "no-such-flag") {
-		t.Errorf("bad flag: exit %d, stderr %q; want 2 and one line naming it", code, stderr)
+	if code != exitConfig || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "no-such-flag") {
+		t.Errorf("bad flag: exit %d, stderr %q; want %d and one line naming it", code, stderr, exitConfig)
 	}
 	code, _, stderr = runCheckArgs(t, "--priority", "0")
-	if code != 2 || !strings.Contains(stderr, "priority") {
-		t.Errorf("bad value: exit %d, stderr %q; want 2", code, stderr)
+	if code != exitConfig || !strings.Contains(stderr, "priority") {
+		t.Errorf("bad value: exit %d, stderr %q; want %d", code, stderr, exitConfig)
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"--log-level", "debug", "check"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "check must come first") {
+	if code := run([]string{"--log-level", "debug", "check"}, &out, &errb); code != exitConfig || !strings.Contains(errb.String(), "check must come first") {
 		t.Errorf("check after a flag: exit %d, stderr %q", code, errb.String())
 	}
 	out.Reset()
@@ -129,32 +129,54 @@ func shortTempDir(t *testing.T) string {
 	return d
 }
 
-// check never changes the ifIndex file or its previous copy, good or
-// corrupt (the agent's own loading may move a corrupt one aside), and
-// creates nothing beside them.
+// check tells what the agent will make of the ifIndex file and its
+// previous copy, and never changes either, good or bad (the agent's own
+// loading moves a bad one aside), nor creates anything beside them.
 func TestCheckLeavesIfIndexFileAlone(t *testing.T) {
 	const good = "{\"version\": 1, \"interfaces\": [\n{\"ifIndex\":1001,\"name\":\"TenGigabitEthernet3/0/0\"},\n{\"ifIndex\":1002,\"name\":\"loop0\"}\n]}\n"
 	const older = "{\"version\": 1, \"interfaces\": [\n{\"ifIndex\":1001,\"name\":\"TenGigabitEthernet3/0/0\"}\n]}\n"
+	const dirMark = "<dir>" // a directory in the file's place
 	for _, c := range []struct {
-		name, content string
-		verdict, text string
+		name, file, prev string // "" absent
+		verdict          string
+		want             []string
 	}{
-		{"good", good, "ok", "2 entries; previous copy ifindex.json.prev: 1 entry"},
-		{"corrupt", good[:40], "FAIL", "corrupt ifIndex state file"},
+		{"good", good, older, "ok", []string{"2 entries; previous copy ifindex.json.prev: 1 entry"}},
+		{"good, no copy", good, "", "ok", []string{"2 entries; no previous copy (ifindex.json.prev)"}},
+		{"first start", "", "", "ok", []string{"absent: a first start"}},
+		{"only the copy", "", older, "warn", []string{"absent; previous copy ifindex.json.prev: 1 entry; the agent will start from the previous copy"}},
+		{"corrupt", good[:40], older, "warn", []string{"corrupt ifIndex state file", "move it aside (ifindex.json.corrupt-<unix time>) and start from the previous copy"}},
+		{"both corrupt", good[:40], "[]", "warn", []string{"previous copy unusable: corrupt", "start afresh at 1000 + sw_if_index"}},
+		{"a directory", dirMark, older, "FAIL", []string{"not a regular file", "cannot save ifIndexes until it is moved away"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := shortTempDir(t)
 			path := filepath.Join(dir, "ifindex.json")
 			past := time.Now().Add(-time.Hour).Truncate(time.Second)
-			for p, content := range map[string]string{path: c.content, path + ".prev": older} {
-				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			for p, content := range map[string]string{path: c.file, path + ".prev": c.prev} {
+				var err error
+				switch content {
+				case "":
+					continue
+				case dirMark:
+					err = os.Mkdir(p, 0o755)
+				default:
+					err = os.WriteFile(p, []byte(content), 0o644)
+				}
+				if err != nil {
 					t.Fatal(err)
 				}
 				if err := os.Chtimes(p, past, past); err != nil {
 					t.Fatal(err)
 				}
 			}
-			before, beforePrev, names := stateOf(t, path), stateOf(t, path+".prev"), dirNames(t, dir)
+			before := map[string]fileState{}
+			for _, p := range []string{path, path + ".prev"} {
+				if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+					before[p] = stateOf(t, p)
+				}
+			}
+			names := dirNames(t, dir)
 			code, lines, _ := runCheckArgs(t, "--api-socket", filepath.Join(dir, "api.sock"),
 				"--stats-socket", filepath.Join(dir, "stats.sock"), "--agentx-addr", "unix:"+filepath.Join(dir, "master"),
 				"--ifindex-file", path)
@@ -162,10 +184,15 @@ func TestCheckLeavesIfIndexFileAlone(t *testing.T) {
 				t.Errorf("exit %d with no VPP and no snmpd, want 1", code)
 			}
 			l := wantReport(t, lines)["ifIndex file"]
-			if !strings.HasPrefix(l, c.verdict+" ") || !strings.Contains(l, path) || !strings.Contains(l, c.text) {
-				t.Errorf("ifIndex line %q, want %s naming %s and %q", l, c.verdict, path, c.text)
+			if !strings.HasPrefix(l, fmt.Sprintf("%-4s ifIndex file %s: ", c.verdict, path)) {
+				t.Errorf("ifIndex line %q, want %s naming %s", l, c.verdict, path)
 			}
-			for p, want := range map[string]fileState{path: before, path + ".prev": beforePrev} {
+			for _, w := range c.want {
+				if !strings.Contains(l, w) {
+					t.Errorf("ifIndex line %q lacks %q", l, w)
+				}
+			}
+			for p, want := range before {
 				got := stateOf(t, p)
 				if !bytes.Equal(got.b, want.b) || !got.mtime.Equal(want.mtime) {
 					t.Errorf("%s changed: mtime %v -> %v, %d -> %d bytes", p, want.mtime, got.mtime, len(want.b), len(got.b))
@@ -176,7 +203,7 @@ func TestCheckLeavesIfIndexFileAlone(t *testing.T) {
 			}
 		})
 	}
-	t.Run("absent", func(t *testing.T) {
+	t.Run("directory to create", func(t *testing.T) {
 		dir := shortTempDir(t)
 		path := filepath.Join(dir, "sub", "ifindex.json")
 		_, lines, _ := runCheckArgs(t, "--api-socket", filepath.Join(dir, "api.sock"),
