@@ -4,12 +4,17 @@ BIN       ?= bin
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1
-# Debian packages the tests and the demo use (net-snmp 5.9.3 and friends).
-APT_PKGS  = snmpd snmp snmptrapd iproute2 systemd
+# Debian packages the tests and the demo use (net-snmp 5.9.3 and friends;
+# lintian checks the package that make deb builds).
+APT_PKGS  = snmpd snmp snmptrapd iproute2 systemd lintian
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   = -X main.version=$(VERSION)
+# The package's Maintainer (make deb MAINTAINER='Name <address>'). lintian
+# wants a real domain: example.org is one (reserved, RFC 2606); a bare
+# "invalid" or "localhost" is not.
+MAINTAINER ?= vpp-snmp-agent maintainers <maintainers@vpp-snmp-agent.example.org>
 
-.PHONY: all build test test-short demo bench lint install deb deps clean fuzz
+.PHONY: all build test test-short chaos demo bench lint install deb deps clean
 
 all: build
 
@@ -21,6 +26,7 @@ deps:
 	command -v snmptrapd >/dev/null || missing="$$missing snmptrapd"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v lintian >/dev/null || missing="$$missing lintian"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -43,6 +49,12 @@ lint:
 test: deps lint
 	$(GO) test -race -count=1 -timeout 15m ./...
 
+# chaos: the chaos test's longer profile: storms, every vppsim fault, VPP
+# and snmpd killed, CHAOS_ROUNDS times over (make test runs it once).
+CHAOS_ROUNDS ?= 5
+chaos: deps
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) $(GO) test -count=1 -timeout 30m -run '^TestChaos$$' -v ./e2e
+
 test-short: deps
 	$(GO) test -short -count=1 ./...
 
@@ -55,8 +67,9 @@ bench: deps build
 install: build
 	./packaging/install.sh
 
-deb: build
-	./packaging/deb.sh
+# deb builds its own binary, static and stripped (bin/deb/), and the .deb in dist/.
+deb:
+	MAINTAINER='$(MAINTAINER)' ./packaging/deb.sh
 
 clean:
 	rm -rf $(BIN) dist

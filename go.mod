@@ -3,6 +3,7 @@ module github.com/vpp-snmp-agent/vpp-snmp-agent
 go 1.26.8
 
 require (
+	github.com/gosnmp/gosnmp v1.47.0
 	github.com/kelseyhightower/envconfig v1.4.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/sirupsen/logrus v1.10.2

@@ -22,7 +22,7 @@ func getNextPDUs(n, rows int) [][]byte {
 }
 
 // One GetNext PDU decoded, answered from a 100,000-row table and encoded
-// (DESIGN.md section 4: under 3 µs, no allocation).
+// (docs/performance.md, "Targets": under 3 µs, no allocation).
 func BenchmarkGetNext100k(b *testing.B) {
 	tree := newTableTree(ifXEntryOID, []uint32{1, 6, 10, 15}, 100000, 1)
 	d := newTestDispatcher(tree, "")

@@ -11,7 +11,7 @@ import (
 const rawAvailable = true
 
 // rawTransport talks to a unix socket with blocking read(2) and write(2) on
-// the file descriptor, bypassing the netpoller: DESIGN.md section 4 measured
+// the file descriptor, bypassing the netpoller: docs/performance.md ("Why raw system calls") measured
 // the netpoller's park/unpark per PDU as the largest cost left in a walk.
 // syscall.Read enters the runtime's syscall state, so a blocked read never
 // holds up the garbage collector; SO_RCVTIMEO still bounds it so that the

@@ -11,7 +11,7 @@ import (
 )
 
 // This file holds the test's own model of what the IF-MIB must say about
-// an interface (RFC 2863 and the mapping in DESIGN.md section 3), written
+// an interface (RFC 2863 and docs/architecture.md, "The IF-MIB mapping"), written
 // from what vppsim was configured with, not from the agent's packages.
 
 // IANAifType, status and TruthValue numbers (RFC 2863, IANAifType-MIB).

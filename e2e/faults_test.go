@@ -393,3 +393,99 @@ func TestSubFollowsParentAfterDump(t *testing.T) {
 	}
 	waitOper(t, sd, ix[sub], 1, time.Second)
 }
+
+// rssKiB returns the resident memory of process pid, in KiB.
+func rssKiB(t *testing.T, pid int) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("VmRSS %q: %v", v, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("/proc/%d/status has no VmRSS", pid)
+	return 0
+}
+
+// TestAPIFaults: frames govpp's own reader would misread (a frame shorter
+// than a reply header) or allocate 4 GiB for (a header claiming it), a
+// connection closed in the middle of a dump, and a VPP whose API stalls
+// for 3 s: after each, the agent still runs, serves exactly what it served
+// before, and its memory stays near where it was.
+func TestAPIFaults(t *testing.T) {
+	needBinaries(t)
+	t.Parallel()
+	dir := shortDir(t)
+	sim, socks := startSim(t, dir, simOptions{})
+	sd := snmpdtest.Start(t, snmpdtest.Options{})
+	a := startAgent(t, dir, sd, socks, "--details-interval", "1s")
+	waitServing(t, sd, 15*time.Second, -1)
+	names := ifIndexes(t, sd)
+	oper, err := operColumn(t, sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss0 := rssKiB(t, a.cmd.Process.Pid)
+	for _, c := range []struct {
+		command string
+		fault   vppsim.Fault
+	}{
+		{"fault short-frame", vppsim.FaultShortFrame},
+		{"fault huge-frame", vppsim.FaultHugeFrame},
+		{"fault api-close", vppsim.FaultAPIClose},
+		{"fault api-stall 3s", vppsim.FaultAPIStall},
+	} {
+		if out := sim.RunCLI(c.command); out != "" {
+			t.Fatalf("%s: %q", c.command, out)
+		}
+		eventually(t, 10*time.Second, c.command+" fired", func() error {
+			if sim.FaultFired(c.fault) == 0 {
+				return errors.New("not yet")
+			}
+			return nil
+		})
+		// Answers stay right through the fault and after it.
+		eventually(t, 10*time.Second, "the same walk after "+c.command, func() error {
+			got, err := ifIndexesErr(t, sd)
+			if err != nil {
+				return err
+			}
+			if !maps.Equal(got, names) {
+				return errStop{fmt.Errorf("ifDescr walk after %s:\n got %v\nwant %v", c.command, got, names)}
+			}
+			o, err := operColumn(t, sd)
+			if err != nil {
+				return err
+			}
+			if !maps.Equal(o, oper) {
+				return errStop{fmt.Errorf("ifOperStatus after %s:\n got %v\nwant %v", c.command, o, oper)}
+			}
+			if !strings.Contains(a.Log(), "connected to VPP") {
+				return errors.New("not connected")
+			}
+			return nil
+		})
+		select {
+		case <-a.done:
+			t.Fatalf("the agent exited after %s: %v", c.command, a.err)
+		default:
+		}
+		sim.ClearFaults()
+	}
+	// A new connection after each fault that ended one.
+	if n := strings.Count(a.Log(), "connected to VPP"); n < 3 {
+		t.Errorf("%d connections to VPP, want a reconnection after each frame fault and the close", n)
+	}
+	rss := rssKiB(t, a.cmd.Process.Pid)
+	t.Logf("agent RSS %d KiB before the faults, %d KiB after", rss0, rss)
+	if rss > rss0+64*1024 {
+		t.Errorf("agent RSS grew from %d to %d KiB through the faults", rss0, rss)
+	}
+}

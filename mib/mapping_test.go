@@ -58,7 +58,7 @@ const (
 )
 
 // TestFixtureMapping checks every interface of the real VPP 26.06 capture,
-// column by column, against what RFC 2863 and DESIGN.md section 3 say.
+// column by column, against what RFC 2863 and docs/architecture.md ("The IF-MIB mapping") say.
 func TestFixtureMapping(t *testing.T) {
 	s := fixtureSnapshot(t)
 	const veth0 = "\x02\xfe\x03\x4f\x56\x90"

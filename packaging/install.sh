@@ -5,8 +5,9 @@
 #   PREFIX       /usr/local by default; /usr for a distribution layout
 #   BIN          where the built binary is (default: bin)
 #   SBINDIR      $PREFIX/sbin
-#   UNITDIR      /lib/systemd/system (systemd reads /usr/local/lib/systemd/system
-#                too, but Debian's own units live here)
+#   UNITDIR      /usr/lib/systemd/system (systemd reads /usr/local/lib/systemd/system
+#                too, but Debian's own units live here, as in the package)
+#   MANDIR       $PREFIX/share/man
 #   SYSCONFDIR   /etc
 #   DOCDIR       $PREFIX/share/doc/vpp-snmp-agent
 #   SYSUSERSDIR  $PREFIX/lib/sysusers.d
@@ -23,7 +24,8 @@ DESTDIR=${DESTDIR:-}
 PREFIX=${PREFIX:-/usr/local}
 BIN=${BIN:-bin}
 SBINDIR=${SBINDIR:-$PREFIX/sbin}
-UNITDIR=${UNITDIR:-/lib/systemd/system}
+UNITDIR=${UNITDIR:-/usr/lib/systemd/system}
+MANDIR=${MANDIR:-$PREFIX/share/man}
 SYSCONFDIR=${SYSCONFDIR:-/etc}
 DOCDIR=${DOCDIR:-$PREFIX/share/doc/vpp-snmp-agent}
 SYSUSERSDIR=${SYSUSERSDIR:-$PREFIX/lib/sysusers.d}
@@ -35,6 +37,18 @@ if [ ! -x "$BIN/vpp-snmp-agent" ]; then
 fi
 
 install -D -m 0755 "$BIN/vpp-snmp-agent" "$DESTDIR$SBINDIR/vpp-snmp-agent"
+
+# The man page, printed by the binary from its flags (gzip -n: the same
+# bytes every time).
+tmp=$(mktemp)
+if ! "$BIN/vpp-snmp-agent" manpage >"$tmp" || ! grep -q '^\.TH ' "$tmp"; then
+	rm -f "$tmp"
+	echo "install.sh: \"$BIN/vpp-snmp-agent manpage\" printed no man page" >&2
+	exit 1
+fi
+gzip -9n -c "$tmp" >"$tmp.gz"
+install -D -m 0644 "$tmp.gz" "$DESTDIR$MANDIR/man8/vpp-snmp-agent.8.gz"
+rm -f "$tmp" "$tmp.gz"
 
 # The units name the Debian paths; point them at this layout.
 for unit in netns-dataplane.service snmpd-dataplane.service vpp-snmp-agent.service; do

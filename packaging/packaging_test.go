@@ -2,8 +2,11 @@ package packaging
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
+	"debug/elf"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -11,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,14 +30,36 @@ var packaged = map[string]struct {
 	mode fs.FileMode
 }{
 	"/usr/sbin/vpp-snmp-agent":                         {"", 0o755},
-	"/lib/systemd/system/vpp-snmp-agent.service":       {"systemd/vpp-snmp-agent.service", 0o644},
-	"/lib/systemd/system/snmpd-dataplane.service":      {"systemd/snmpd-dataplane.service", 0o644},
-	"/lib/systemd/system/netns-dataplane.service":      {"systemd/netns-dataplane.service", 0o644},
+	"/usr/lib/systemd/system/vpp-snmp-agent.service":   {"systemd/vpp-snmp-agent.service", 0o644},
+	"/usr/lib/systemd/system/snmpd-dataplane.service":  {"systemd/snmpd-dataplane.service", 0o644},
+	"/usr/lib/systemd/system/netns-dataplane.service":  {"systemd/netns-dataplane.service", 0o644},
 	"/etc/default/vpp-snmp-agent":                      {"systemd/vpp-snmp-agent.default", 0o644},
 	"/usr/lib/sysusers.d/vpp-snmp-agent.conf":          {"packaging/sysusers.conf", 0o644},
 	"/usr/lib/tmpfiles.d/vpp-snmp-agent.conf":          {"packaging/tmpfiles.conf", 0o644},
 	"/usr/share/doc/vpp-snmp-agent/snmpd.conf.example": {"snmpd.conf.example", 0o644},
 	"/usr/share/doc/vpp-snmp-agent/README.md":          {"README.md", 0o644},
+	"/usr/share/lintian/overrides/vpp-snmp-agent":      {"packaging/lintian-overrides", 0o644},
+}
+
+// Files of the package that deb.sh writes at build time (mode 0644).
+const (
+	manPage   = "/usr/share/man/man8/vpp-snmp-agent.8.gz"
+	copyright = "/usr/share/doc/vpp-snmp-agent/copyright"
+	changelog = "/usr/share/doc/vpp-snmp-agent/changelog.Debian.gz"
+)
+
+var generated = []string{manPage, copyright, changelog}
+
+// debOnly are the package's files that install.sh does not install: they
+// are Debian's (the copyright file and changelog of a package, lintian's
+// overrides).
+var debOnly = []string{copyright, changelog, "/usr/share/lintian/overrides/vpp-snmp-agent"}
+
+// buildInputs are the repository's files deb.sh reads besides the packaged
+// ones.
+var buildInputs = []string{
+	"packaging/deb.sh", "packaging/nfpm.yaml", "packaging/scripts/postinst", "packaging/scripts/prerm", "packaging/scripts/postrm",
+	"packaging/licenses.txt", "packaging/debcopyright/main.go", "LICENSE", "go.mod", "go.sum",
 }
 
 func run(t *testing.T, env []string, name string, args ...string) string {
@@ -55,12 +81,32 @@ func needTool(t *testing.T, name, debianPackage string) {
 	}
 }
 
-// stubBinary writes an executable stand-in for the agent into dir.
-func stubBinary(t *testing.T, dir string) string {
+// stubManPage is what the stand-in for the agent prints for `manpage`.
+const stubManPage = ".TH STUB 8\n.SH NAME\nstub \\- a stand\\-in for vpp\\-snmp\\-agent\n"
+
+// stubBinary builds a stand-in for the agent into dir: a Go program (deb.sh
+// reads its build information) that prints stubManPage for `manpage`. With
+// cgo, it links the C library dynamically.
+func stubBinary(t *testing.T, dir string, cgo bool) string {
 	t.Helper()
+	src := "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n" +
+		"\tif len(os.Args) == 2 && os.Args[1] == \"manpage\" {\n\t\tfmt.Print(" + strconv.Quote(stubManPage) + ")\n\t\treturn\n\t}\n" +
+		"\tfmt.Println(\"stub\")\n}\n"
+	env := []string{"CGO_ENABLED=0"}
+	if cgo {
+		src = strings.Replace(src, "import (\n", "import (\n\t\"net\"\n", 1)
+		src = strings.Replace(src, "\tfmt.Println(\"stub\")", "\t_, _ = net.LookupHost(\"localhost\")\n\tfmt.Println(\"stub\")", 1)
+		env = []string{"CGO_ENABLED=1"}
+	}
+	srcDir := t.TempDir()
+	writeFile(t, filepath.Join(srcDir, "go.mod"), "module example.org/stub\n\ngo 1.21\n")
+	writeFile(t, filepath.Join(srcDir, "main.go"), src)
 	p := filepath.Join(dir, "vpp-snmp-agent")
-	if err := os.WriteFile(p, []byte("#!/bin/sh\necho stub\n"), 0o755); err != nil {
-		t.Fatal(err)
+	cmd := exec.Command("go", "build", "-o", p, ".")
+	cmd.Dir = srcDir
+	cmd.Env = append(os.Environ(), append(env, "GOFLAGS=", "GOWORK=off")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the stand-in agent: %v\n%s", err, out)
 	}
 	return p
 }
@@ -118,16 +164,17 @@ func TestMaintainerScriptsParse(t *testing.T) {
 // at the binary where it went, and that an edited /etc/default file is kept.
 func TestInstallScript(t *testing.T) {
 	bin := t.TempDir()
-	stubBinary(t, bin)
+	stubBinary(t, bin, false)
 	dest := t.TempDir()
-	env := []string{"DESTDIR=" + dest, "BIN=" + bin, "PREFIX=", "SBINDIR=", "UNITDIR=", "SYSCONFDIR=", "DOCDIR=", "SYSUSERSDIR=", "TMPFILESDIR="}
+	env := []string{"DESTDIR=" + dest, "BIN=" + bin, "PREFIX=", "SBINDIR=", "UNITDIR=", "MANDIR=", "SYSCONFDIR=", "DOCDIR=", "SYSUSERSDIR=", "TMPFILESDIR="}
 	run(t, env, "./install.sh")
 	first := tree(t, dest)
 	want := []string{
 		"/usr/local/sbin/vpp-snmp-agent",
-		"/lib/systemd/system/vpp-snmp-agent.service",
-		"/lib/systemd/system/snmpd-dataplane.service",
-		"/lib/systemd/system/netns-dataplane.service",
+		"/usr/local/share/man/man8/vpp-snmp-agent.8.gz",
+		"/usr/lib/systemd/system/vpp-snmp-agent.service",
+		"/usr/lib/systemd/system/snmpd-dataplane.service",
+		"/usr/lib/systemd/system/netns-dataplane.service",
 		"/etc/default/vpp-snmp-agent",
 		"/usr/local/lib/sysusers.d/vpp-snmp-agent.conf",
 		"/usr/local/lib/tmpfiles.d/vpp-snmp-agent.conf",
@@ -154,7 +201,11 @@ func TestInstallScript(t *testing.T) {
 		}
 	}
 
-	unit, err := os.ReadFile(filepath.Join(dest, "lib/systemd/system/vpp-snmp-agent.service"))
+	if got := gunzip(t, filepath.Join(dest, "usr/local/share/man/man8/vpp-snmp-agent.8.gz")); got != stubManPage {
+		t.Errorf("installed man page %q, want the binary's %q", got, stubManPage)
+	}
+
+	unit, err := os.ReadFile(filepath.Join(dest, "usr/lib/systemd/system/vpp-snmp-agent.service"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,10 +260,10 @@ func TestDebPackage(t *testing.T) {
 			copyInto(t, repo, f.src)
 		}
 	}
-	for _, f := range []string{"packaging/deb.sh", "packaging/nfpm.yaml", "packaging/scripts/postinst", "packaging/scripts/prerm", "packaging/scripts/postrm"} {
+	for _, f := range buildInputs {
 		copyInto(t, repo, f)
 	}
-	binary := stubBinary(t, t.TempDir())
+	binary := stubBinary(t, t.TempDir(), false)
 	dist := filepath.Join(t.TempDir(), "dist")
 	run(t, []string{"BINARY=" + binary, "DIST=" + dist, "VERSION=v1.2.3-4-gabc1234", "ARCH=amd64", "GOFLAGS=-mod=vendor"},
 		filepath.Join(repo, "packaging", "deb.sh"))
@@ -239,8 +290,13 @@ func TestDebPackage(t *testing.T) {
 			t.Errorf("%s: %q in the package, want %q", path, got, wantInfo)
 		}
 	}
+	for _, path := range generated {
+		if got := files[path]; got != "-rw-r--r-- root/root" {
+			t.Errorf("%s: %q in the package, want -rw-r--r-- root/root", path, got)
+		}
+	}
 	for path := range files {
-		if _, ok := packaged[path]; !ok {
+		if _, ok := packaged[path]; !ok && !slices.Contains(generated, path) {
 			t.Errorf("unexpected file in the package: %s", path)
 		}
 	}
@@ -276,18 +332,49 @@ func TestDebPackage(t *testing.T) {
 			t.Errorf("%s in the package differs from %s", path, src)
 		}
 	}
+	// The generated files: the binary's man page, the copyright file for
+	// the binary, a changelog for this version.
+	if got := gunzip(t, filepath.Join(x, manPage)); got != stubManPage {
+		t.Errorf("%s: %q, want what the binary printed: %q", manPage, got, stubManPage)
+	}
+	cr := readFile(t, filepath.Join(x, copyright))
+	for _, want := range []string{
+		"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n",
+		"\n\nFiles: *\nCopyright: The vpp-snmp-agent authors\nLicense: Apache-2.0\n",
+		"\n\nFiles: std/*\n", // the stand-in links nothing but Go's library
+		"\n\nLicense: Apache-2.0\n On Debian systems, the complete text of the Apache License, Version 2.0 can be found\n in /usr/share/common-licenses/Apache-2.0.\n",
+	} {
+		if !strings.Contains(cr, want) {
+			t.Errorf("%s lacks %q:\n%s", copyright, want, cr)
+		}
+	}
+	cl := gunzip(t, filepath.Join(x, changelog))
+	maintainer := strings.TrimSpace(run(t, nil, "dpkg-deb", "-f", deb, "Maintainer"))
+	if !strings.HasPrefix(cl, "vpp-snmp-agent (1.2.3+4+gabc1234-1) unstable; urgency=medium\n") ||
+		!regexp.MustCompile(`\n -- `+regexp.QuoteMeta(maintainer)+`  \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000\n$`).MatchString(cl) {
+		t.Errorf("%s (Maintainer %s):\n%s", changelog, maintainer, cl)
+	}
 
 	// install.sh with PREFIX=/usr lays out the same files.
 	dest := t.TempDir()
-	run(t, []string{"DESTDIR=" + dest, "BIN=" + filepath.Dir(binary), "PREFIX=/usr", "SBINDIR=", "UNITDIR=", "SYSCONFDIR=", "DOCDIR=", "SYSUSERSDIR=", "TMPFILESDIR="}, "./install.sh")
+	run(t, []string{"DESTDIR=" + dest, "BIN=" + filepath.Dir(binary), "PREFIX=/usr", "SBINDIR=", "UNITDIR=", "MANDIR=", "SYSCONFDIR=", "DOCDIR=", "SYSUSERSDIR=", "TMPFILESDIR="}, "./install.sh")
 	inst := tree(t, dest)
-	for path := range packaged {
+	var want []string
+	for path := range files {
+		if !slices.Contains(debOnly, path) {
+			want = append(want, path)
+		}
+	}
+	for _, path := range want {
 		if _, ok := inst[path]; !ok {
 			t.Errorf("install.sh PREFIX=/usr does not install %s, which the package has", path)
 		}
 	}
-	if len(inst) != len(packaged) {
-		t.Errorf("install.sh PREFIX=/usr installs %d files, the package %d", len(inst), len(packaged))
+	if len(inst) != len(want) {
+		t.Errorf("install.sh PREFIX=/usr installs %d files, the package %d (besides %q)", len(inst), len(want), debOnly)
+	}
+	if !sameFile(t, filepath.Join(dest, manPage), filepath.Join(x, manPage)) {
+		t.Error("install.sh and the package install different man pages")
 	}
 
 	t.Run("dpkg", func(t *testing.T) { dpkgLifecycle(t, deb) })
@@ -295,15 +382,7 @@ func TestDebPackage(t *testing.T) {
 	// A binary built with cgo links libc dynamically: the package says so.
 	t.Run("cgo", func(t *testing.T) {
 		needTool(t, "gcc", "gcc")
-		dir := t.TempDir()
-		writeFile(t, filepath.Join(dir, "main.go"), "package main\n\nimport \"net\"\n\nfunc main() { _, _ = net.LookupHost(\"localhost\") }\n")
-		cgoBin := filepath.Join(dir, "vpp-snmp-agent")
-		cmd := exec.Command("go", "build", "-o", cgoBin, "main.go")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOFLAGS=", "GO111MODULE=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building a cgo binary: %v\n%s", err, out)
-		}
+		cgoBin := stubBinary(t, t.TempDir(), true)
 		dist := filepath.Join(t.TempDir(), "dist")
 		run(t, []string{"BINARY=" + cgoBin, "DIST=" + dist, "VERSION=1.0", "ARCH=amd64"}, filepath.Join(repo, "packaging", "deb.sh"))
 		debs, _ := filepath.Glob(filepath.Join(dist, "*.deb"))
@@ -372,7 +451,7 @@ func dpkgLifecycle(t *testing.T, deb string) {
 	}
 
 	dpkg("--purge", "vpp-snmp-agent")
-	for _, p := range []string{"etc/default/vpp-snmp-agent", "var/lib/vpp-snmp-agent", "usr/sbin/vpp-snmp-agent", "lib/systemd/system/vpp-snmp-agent.service"} {
+	for _, p := range []string{"etc/default/vpp-snmp-agent", "var/lib/vpp-snmp-agent", "usr/sbin/vpp-snmp-agent", "usr/lib/systemd/system/vpp-snmp-agent.service", "usr/share/man/man8/vpp-snmp-agent.8.gz"} {
 		if _, err := os.Stat(filepath.Join(root, p)); !os.IsNotExist(err) {
 			t.Errorf("after purge /%s remains (%v)", p, err)
 		}
@@ -380,7 +459,11 @@ func dpkgLifecycle(t *testing.T, deb string) {
 }
 
 // TestDebBuildsAgent lets deb.sh build the real agent (BINARY missing) and
-// checks that the packaged binary is static and runs.
+// checks the package as Debian's tools see it: the binary static, stripped
+// and running; the man page the binary's own, with every flag; the
+// copyright file naming every module the binary links; the changelog's
+// version the package's; lintian with no error and no warning; and, as
+// root, apt-get installing it on this machine (system_test.go).
 func TestDebBuildsAgent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the agent, nfpm and a package")
@@ -394,18 +477,88 @@ func TestDebBuildsAgent(t *testing.T) {
 	dist := filepath.Join(out, "dist")
 	// Absolute BINARY and DIST: nothing is written into the checkout.
 	run(t, []string{"BINARY=" + binary, "DIST=" + dist, "VERSION=0.1.0"}, "./deb.sh")
-	if v := run(t, nil, "go", "version", "-m", binary); !strings.Contains(v, "CGO_ENABLED=0") {
-		t.Errorf("deb.sh built a binary with cgo:\n%s", v)
+	info := run(t, nil, "go", "version", "-m", binary)
+	if !strings.Contains(info, "CGO_ENABLED=0") {
+		t.Errorf("deb.sh built a binary with cgo:\n%s", info)
 	}
 	debs, _ := filepath.Glob(filepath.Join(dist, "*.deb"))
 	if len(debs) != 1 {
 		t.Fatalf("packages: %q", debs)
 	}
+	deb := debs[0]
 	x := t.TempDir()
-	run(t, nil, "dpkg-deb", "-x", debs[0], x)
-	help := run(t, nil, filepath.Join(x, "usr/sbin/vpp-snmp-agent"), "--help")
+	run(t, nil, "dpkg-deb", "-x", deb, x)
+	agent := filepath.Join(x, "usr/sbin/vpp-snmp-agent")
+	help := run(t, nil, agent, "--help")
 	if !strings.Contains(help, "--agentx-addr") && !strings.Contains(help, "-agentx-addr") {
 		t.Errorf("packaged vpp-snmp-agent --help:\n%s", help)
+	}
+	if v := run(t, nil, agent, "--version"); v != "vpp-snmp-agent 0.1.0\n" {
+		t.Errorf("packaged vpp-snmp-agent --version: %q, want the package's version", v)
+	}
+	if syms := elfSections(t, agent, ".symtab", ".debug_info"); len(syms) != 0 {
+		t.Errorf("the packaged binary is not stripped: it has %q", syms)
+	}
+
+	page := gunzip(t, filepath.Join(x, manPage))
+	if own := run(t, nil, agent, "manpage"); page != own {
+		t.Errorf("%s is not what the packaged binary prints for `manpage`", manPage)
+	}
+	for _, flag := range []string{`\fB\-\-agentx\-addr\fR`, `\fB\-a\fR`, `\fB\-\-poll\-interval\fR`, `\fBVPP_SNMP_POLL_INTERVAL\fR`} {
+		if !strings.Contains(page, flag) {
+			t.Errorf("the man page lacks %s", flag)
+		}
+	}
+
+	cr := readFile(t, filepath.Join(x, copyright))
+	deps := 0
+	for _, line := range strings.Split(info, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[0] != "dep" {
+			continue
+		}
+		deps++
+		if !strings.Contains(cr, "\n\nFiles: "+f[1]+"/") || !strings.Contains(cr, "Comment: Go module "+f[1]+" "+f[2]+" ") {
+			t.Errorf("%s does not name %s %s, which the binary links", copyright, f[1], f[2])
+		}
+	}
+	if deps == 0 {
+		t.Errorf("go version -m lists no modules:\n%s", info)
+	}
+
+	version := strings.TrimSpace(run(t, nil, "dpkg-deb", "-f", deb, "Version"))
+	if cl := gunzip(t, filepath.Join(x, changelog)); !strings.HasPrefix(cl, "vpp-snmp-agent ("+version+") ") {
+		t.Errorf("changelog for another version than the package's %s:\n%s", version, cl)
+	}
+
+	t.Run("lintian", func(t *testing.T) { lintianClean(t, deb) })
+	t.Run("apt", func(t *testing.T) { aptInstall(t, deb) })
+}
+
+// elfSections returns which of names are sections of an ELF file.
+func elfSections(t *testing.T, path string, names ...string) []string {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var have []string
+	for _, n := range names {
+		if f.Section(n) != nil {
+			have = append(have, n)
+		}
+	}
+	return have
+}
+
+// TestMaintainerDefault: make deb and deb.sh run alone sign the package
+// with the same Maintainer.
+func TestMaintainerDefault(t *testing.T) {
+	mk := regexp.MustCompile(`(?m)^MAINTAINER \?= (.+)$`).FindStringSubmatch(readFile(t, filepath.Join(repoRoot, "Makefile")))
+	sh := regexp.MustCompile(`(?m)^MAINTAINER=\$\{MAINTAINER:-(.+)\}$`).FindStringSubmatch(readFile(t, "deb.sh"))
+	if mk == nil || sh == nil || mk[1] != sh[1] {
+		t.Errorf("the Makefile's MAINTAINER %q and deb.sh's default %q differ", mk, sh)
 	}
 }
 
@@ -441,6 +594,34 @@ func sameFile(t *testing.T, a, b string) bool {
 		return false
 	}
 	return bytes.Equal(x, y)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// gunzip returns the content of a gzip file.
+func gunzip(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return string(b)
 }
 
 func writeFile(t *testing.T, path, s string) {

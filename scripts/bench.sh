@@ -6,11 +6,17 @@
 #   floor:  snmpd + bench/floor, a minimal AgentX responder (a precomputed table)
 # alternating the configurations run by run, and prints the median seconds and
 # µs per varbind of each, the ratios agent/native and agent/floor against the
-# targets (DESIGN.md section 4), and the CPU and memory each process used. It
-# also runs the Go benchmarks of agentx, mib and statsread. It is a measurement:
-# it exits 0 whatever the ratios, and 1 only when a walk failed or was wrong.
+# targets (docs/performance.md), and the CPU and memory each process used. It
+# also runs the Go benchmarks of agentx, mib and statsread, and then the GET
+# latency phase: bench/getlatency sends paced single GETs (a few counters of
+# one random port each, as LibreNMS polls "selected ports") through snmpd to
+# the agent over vppsim with BENCH_GETLAT_N interfaces, and prints their
+# p50/p90/p99/p99.9/max latency and timeouts. It is a measurement: it exits 0
+# whatever the ratios and latencies, and 1 only when a walk failed or was
+# wrong or a phase could not run.
 #
 # Environment:
+#   BENCH_WALK=1           run the walk phases (0 to skip them)
 #   BENCH_N="1000 10000"   interface counts
 #   BENCH_RUNS=R           timed runs per configuration and table (default 5 for
 #                          N <= 1000, 3 above)
@@ -27,6 +33,17 @@
 #                          one more walk (perf stat counts per varbind, perf
 #                          record's top functions)
 #   BIN=bin                where make build put vpp-snmp-agent and vppsim
+#   BENCH_GETLAT=1         run the GET latency phase (0 to skip it)
+#   BENCH_GETLAT_N=100000  interfaces in vppsim for it
+#   BENCH_GETLAT_SECS=40   how long GETs are sent, per configuration
+#   BENCH_GETLAT_RATE=45   GETs per second (Poisson arrivals, 1 s timeout, no retry)
+#   BENCH_GETLAT_CONFIGS=agent  configurations measured, one after the other,
+#                          each alone on the machine: agent, agent-b (the agent
+#                          at $BENCH_AGENT_B), floor (bench/floor's table)
+#   BENCH_GETLAT_SAVE=DIR  copy each configuration's per-GET latencies there
+#
+# The agent always runs with its default flags and without the caller's GOGC
+# or GOMEMLIMIT.
 #
 # Why pin: snmpd turns every varbind into an AgentX round trip, so a walk is
 # tens of thousands of sleep/wake pairs between snmpd and the subagent. When
@@ -50,6 +67,12 @@ BENCH_PIN=${BENCH_PIN:-none}
 BENCH_CONFIGS=${BENCH_CONFIGS:-"agent native floor"}
 BENCH_GO=${BENCH_GO:-1}
 BENCH_GOTIME=${BENCH_GOTIME:-1s}
+BENCH_WALK=${BENCH_WALK:-1}
+BENCH_GETLAT=${BENCH_GETLAT:-1}
+BENCH_GETLAT_N=${BENCH_GETLAT_N:-100000}
+BENCH_GETLAT_SECS=${BENCH_GETLAT_SECS:-40}
+BENCH_GETLAT_RATE=${BENCH_GETLAT_RATE:-45}
+BENCH_GETLAT_CONFIGS=${BENCH_GETLAT_CONFIGS:-agent}
 export MIBS= # numeric OIDs only; Debian ships no MIB files by default
 
 ALLCPUS="0-$(($(nproc) - 1))"
@@ -131,7 +154,7 @@ go_benchmarks() {
 # to pin: snmpd and the subagent), subagent pid
 # (sub[c], whose CPU and memory are reported), snmpd pid (snmpd[c]), expected
 # rows (rows[c]) and minimum ifIndex (minidx[c]).
-declare -A port ns procs pinned sub snmpdpid rows minidx skip
+declare -A port ns procs pinned sub snmpdpid simpid rows minidx skip
 
 start_snmpd() { # CONFIG NAMESPACE PORT WITH_AGENTX
 	local c=$1 d=$DIR/$1
@@ -221,6 +244,20 @@ wait_rows() {
 	return 1
 }
 
+# wait_get CONFIG N SECONDS: until the config serves N interfaces, by one GET:
+# ifNumber.0 >= N for the agent (snmpd's own ifNumber until the agent has
+# registered), ifIndex of the last row for the floor.
+wait_get() {
+	local v t0=$SECONDS oid=1.3.6.1.2.1.2.1.0
+	[[ $1 == agent* ]] || oid=$IFTABLE.1.1.$((1000 + $2))
+	while ((SECONDS - t0 < $3)); do
+		v=$(ip netns exec "${ns[$1]}" snmpget -v2c -c public -On -Oqv -t 5 -r 0 "127.0.0.1:${port[$1]}" "$oid" 2>/dev/null || true)
+		if [[ $v =~ ^[0-9]+$ ]] && ((v >= $2)); then return 0; fi
+		sleep 0.5
+	done
+	return 1
+}
+
 set_cpus() { # CPULIST PID...
 	local cpus=$1 p
 	shift
@@ -243,13 +280,17 @@ resume_all() {
 	stopped=()
 }
 
-start_configs() { # N
-	local n=$1 d
+# start_configs N CONFIGS [quick]: start each configuration and wait until it
+# serves N rows. quick (the GET latency phase): readiness from one GET rather
+# than from a walk of ifName, and no warm-up walk of ifTable (at 100,000
+# interfaces a walk through snmpd takes minutes).
+start_configs() {
+	local n=$1 quick=${3:-} d
 	CONFIGS=""
 	ip netns add "$NS"
 	ip netns add "$NSX"
 	ip -n "$NSX" link set lo up
-	for c in $BENCH_CONFIGS; do
+	for c in $2; do
 		skip[$c]=""
 		case $c in
 		native)
@@ -295,10 +336,11 @@ start_configs() { # N
 			wait_for_file "$d/stats.sock" vppsim "$d/vppsim.log"
 			wait_for_file "$d/api.sock" vppsim "$d/vppsim.log"
 			start_snmpd "$c" "$NSX" $aport 1
-			"$abin" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
+			env -u GOGC -u GOMEMLIMIT "$abin" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
 				--stats-socket "$d/stats.sock" --ifindex-file "$d/ifindex.json" >"$d/agent.log" 2>&1 &
 			pids+=($!)
 			sub[$c]=$!
+			simpid[$c]=$sim
 			procs[$c]="${procs[$c]} $! $sim"
 			pinned[$c]="${pinned[$c]} $!" # not vppsim: VPP has cores of its own
 			minidx[$c]=1000
@@ -307,6 +349,16 @@ start_configs() { # N
 		esac
 		CONFIGS="$CONFIGS $c"
 	done
+	if [ -n "$quick" ]; then
+		for c in $CONFIGS; do
+			if ! wait_get "$c" "$n" 180; then
+				say "   $c: FAILED to serve $n interfaces within 180 s; logs in $DIR/$c"
+				failed=1
+				skip[$c]=1
+			fi
+		done
+		return
+	fi
 	# Ready when every column serves its rows; this is also each one's warm-up.
 	for c in $CONFIGS; do
 		local want=${rows[$c]:-$n} got
@@ -332,7 +384,7 @@ bench_n() {
 	[ -n "$runs" ] || { if ((n <= 1000)); then runs=5; else runs=3; fi; }
 	say ""
 	say "== N=$n interfaces, $runs runs per configuration, table and CPU placement"
-	start_configs "$n"
+	start_configs "$n" "$BENCH_CONFIGS"
 
 	# One line per good walk in $RESULTS: N cpus config table run seconds
 	# varbinds subagent-ticks snmpd-ticks.
@@ -500,13 +552,75 @@ profile() {
 	resume_all
 }
 
+# ---------------------------------------------------------------- GET latency
+# getlat: for each configuration of BENCH_GETLAT_CONFIGS in turn, alone on the
+# machine: start it with BENCH_GETLAT_N interfaces, then bench/getlatency
+# walks ifIndex once and sends BENCH_GETLAT_RATE single GETs per second for
+# BENCH_GETLAT_SECS s (ifHCInOctets, ifHCOutOctets, ifOperStatus, ifHighSpeed
+# of one random port each) to snmpd on loopback, and prints one summary line.
+getlat() {
+	local n=$BENCH_GETLAT_N c line d
+	say ""
+	say "== GET latency: N=$n interfaces, $BENCH_GETLAT_RATE GETs/s for $BENCH_GETLAT_SECS s per configuration, one configuration at a time ($BENCH_GETLAT_CONFIGS)"
+	for c in $BENCH_GETLAT_CONFIGS; do
+		case $c in agent | agent-b | floor) ;; *) die "BENCH_GETLAT_CONFIGS: $c is not agent, agent-b or floor" ;; esac
+		local t0=$SECONDS
+		start_configs "$n" "$c" quick
+		if [[ " $CONFIGS " != *" $c "* ]] || [ -n "${skip[$c]}" ]; then
+			failed=1
+			stop_configs
+			continue
+		fi
+		d=$DIR/$c
+		local watch="snmpd=${snmpdpid[$c]}"
+		if [ -n "${simpid[$c]:-}" ]; then watch="$c=${sub[$c]},$watch,vppsim=${simpid[$c]}"; else watch="$c=${sub[$c]},$watch"; fi
+		say "   $c: serving $n interfaces $((SECONDS - t0)) s after start; GETs begin after one walk of ifIndex"
+		if ! line=$(ip netns exec "$NSX" "$DIR/bin/getlatency" --target "127.0.0.1:${port[$c]}" \
+			--rate "$BENCH_GETLAT_RATE" --duration "${BENCH_GETLAT_SECS}s" --timeout 1s --min-ifindex 1000 \
+			--expect "$n" --raw "$d/getlat.raw" --watch "$watch" --label "getlat $c N=$n" 2>"$d/getlat.err"); then
+			say "   $c: getlatency FAILED: $(tail -3 "$d/getlat.err")"
+			failed=1
+			stop_configs
+			continue
+		fi
+		say "   $line"
+		echo "$line" >>"$DIR/getlat.txt"
+		say "   $c memory after the GETs: $(awk '/^(VmHWM|VmRSS)/{printf "%s %.1f MiB  ", $1, $2 / 1024}' "/proc/${sub[$c]}/status" 2>/dev/null)"
+		log_digest "$c"
+		if [ -n "${BENCH_GETLAT_SAVE:-}" ]; then
+			mkdir -p "$BENCH_GETLAT_SAVE"
+			cp "$d/getlat.raw" "$BENCH_GETLAT_SAVE/getlat-$c-N$n.txt"
+		fi
+		stop_configs
+	done
+}
+
+# log_digest CONFIG: the agent's warnings and errors since its start, counted
+# by message: a reconnection or a re-dump of every interface during the GETs
+# shows in their latencies.
+log_digest() {
+	local f=$DIR/$1/agent.log
+	[ -s "$f" ] || return 0
+	awk '/level=(warning|error)/ {
+			m = $0; sub(/.*msg="/, "", m); sub(/".*/, "", m)
+			if (m ~ /^Channel ID not known/) m = "Channel ID not known (govpp: a reply of a closed connection)"
+			else if (length(m) > 90) m = substr(m, 1, 90) "..."
+			n[m]++; any = 1
+		}
+		END {
+			if (!any) { print "   agent log since its start: no warning or error"; exit }
+			print "   agent log since its start, warnings and errors by message:"
+			for (m in n) printf "      %6d  %s\n", n[m], m
+		}' "$f"
+}
+
 stop_configs() {
 	stopped=()
 	stop_pids
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns del "$NSX" 2>/dev/null || true
-	unset port ns procs pinned sub snmpdpid rows minidx skip
-	declare -gA port ns procs pinned sub snmpdpid rows minidx skip
+	unset port ns procs pinned sub snmpdpid simpid rows minidx skip
+	declare -gA port ns procs pinned sub snmpdpid simpid rows minidx skip
 }
 
 # ---------------------------------------------------------------- main
@@ -514,9 +628,17 @@ stop_configs() {
 for tool in snmpd snmpbulkwalk snmpget ip taskset go; do command -v "$tool" >/dev/null || die "$tool not found (make deps)"; done
 say "== vpp-snmp-agent bench: $(date -u +%FT%TZ), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(snmpd -v 2>/dev/null | awk '/version/{print $NF; exit}')"
 say "   commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), N: $BENCH_N, cpus: $BENCH_PIN, configurations: $BENCH_CONFIGS"
+say "   walks: $([ "$BENCH_WALK" = 1 ] && echo on || echo off), GET latency: $([ "$BENCH_GETLAT" = 1 ] && echo "N=$BENCH_GETLAT_N, $BENCH_GETLAT_RATE/s for $BENCH_GETLAT_SECS s, $BENCH_GETLAT_CONFIGS" || echo off); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 go build -o "$DIR/bin/floor" ./bench/floor || die "building bench/floor"
+go build -o "$DIR/bin/getlatency" ./bench/getlatency || die "building bench/getlatency"
 if [ "$BENCH_GO" = 1 ]; then go_benchmarks; fi
-for n in $BENCH_N; do bench_n "$n"; done
+if [ "$BENCH_WALK" = 1 ]; then for n in $BENCH_N; do bench_n "$n"; done; fi
+if [ "$BENCH_GETLAT" = 1 ]; then getlat; fi
 say ""
-if ((failed)); then say "bench: a walk FAILED (see above)"; exit 1; fi
+if [ -s "$DIR/getlat.txt" ]; then
+	say "== GET latency summary (targets: p99 <= 5 ms, p99.9 <= 20 ms, 0 timeouts; MISS does not fail the bench)"
+	sed 's/^/   /' "$DIR/getlat.txt"
+	say ""
+fi
+if ((failed)); then say "bench: a phase FAILED (see above)"; exit 1; fi
 say "bench: done (targets: agent/native <= $TARGET_NATIVE, agent/floor <= $TARGET_FLOOR per varbind; this is a measurement, MISS does not fail it)"

@@ -30,7 +30,6 @@ const (
 	defaultReconnectInterval = time.Second
 	firstBackoff             = 50 * time.Millisecond
 	defaultHealthInterval    = time.Second
-	pingTimeout              = time.Second
 	defaultEventBuffer       = 1024
 	// eventQueue is govpp's own buffer between its socket reader and us;
 	// govpp drops notifications (with a warning) when it is full.
@@ -137,7 +136,12 @@ func (c *Client) Events() <-chan Event { return c.out }
 
 // session is one live API connection and what the running VPP supports.
 type session struct {
-	id      uint64 // Event.Conn of this connection
+	id uint64 // Event.Conn of this connection
+	// closed is closed when the adapter's connection ends (VPP closed the
+	// socket, or sent a bad frame): the session ends at once rather than
+	// at the next failed ping. nil for adapters that cannot say.
+	closed  <-chan struct{}
+	adapter adapter.VppAPI
 	conn    *core.Connection
 	ctx     context.Context // cancelled when the session ends
 	cancel  context.CancelFunc
@@ -210,12 +214,16 @@ func (c *Client) connect(ctx context.Context) (*session, api.Watcher, error) {
 	// core.Connect is one blocking attempt bounded by the adapter's connect
 	// timeout; govpp's AsyncConnect would give up after a fixed number of
 	// attempts and cannot be cancelled while it waits for the socket.
-	conn, err := core.Connect(c.dial(c.socketPath, c.reqTimeout))
+	vpp := c.dial(c.socketPath, c.reqTimeout)
+	conn, err := core.Connect(vpp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connecting: %w", err)
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	s := &session{conn: conn, ctx: sctx, cancel: cancel}
+	s := &session{conn: conn, ctx: sctx, cancel: cancel, adapter: vpp}
+	if d, ok := vpp.(interface{ Done() <-chan struct{} }); ok {
+		s.closed = d.Done()
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -366,6 +374,12 @@ loop:
 			if err = c.ping(ctx, s); err != nil {
 				break loop
 			}
+		case <-s.closed:
+			err = errors.New("the API connection ended")
+			if e, ok := s.adapter.(interface{ Err() error }); ok && e.Err() != nil {
+				err = fmt.Errorf("the API connection ended: %w", e.Err())
+			}
+			break loop
 		}
 	}
 	t.Stop()
@@ -380,10 +394,11 @@ loop:
 }
 
 func (c *Client) ping(ctx context.Context, s *session) error {
-	// A control_ping costs VPP's main thread nothing: one that takes a
-	// second means the connection (or VPP) is gone or stalled, and saying
-	// so early lets the agent tell a dead VPP from a live one sooner.
-	rctx, cancel := s.requestContext(ctx, min(c.reqTimeout, pingTimeout))
+	// The ping waits behind whatever VPP is sending us (a full dump of
+	// 100,000 interfaces takes seconds on a busy machine), so it gets the
+	// whole request timeout; a closed socket is seen at once anyway, from
+	// the adapter (session.closed).
+	rctx, cancel := s.requestContext(ctx, c.reqTimeout)
 	defer cancel()
 	if err := s.conn.Invoke(rctx, &memclnt.ControlPing{}, &memclnt.ControlPingReply{}); err != nil {
 		return fmt.Errorf("pinging VPP: %w", err)

@@ -124,7 +124,7 @@ func TestInterfacesMockSequence(t *testing.T) {
 		}
 	}
 	ev := waitKind(t, c, InterfaceChanged)
-	if ev != (Event{Kind: InterfaceChanged, SwIfIndex: 4, AdminUp: true}) {
+	if ev != (Event{Kind: InterfaceChanged, Conn: 1, SwIfIndex: 4, AdminUp: true}) {
 		t.Errorf("event %+v", ev)
 	}
 

@@ -250,7 +250,7 @@ func TestAdminDownEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := next(t, c, time.Second, vppapi.InterfaceChanged)
-	if ev != (vppapi.Event{Kind: vppapi.InterfaceChanged, SwIfIndex: loop0.SwIfIndex}) {
+	if ev != (vppapi.Event{Kind: vppapi.InterfaceChanged, Conn: 1, SwIfIndex: loop0.SwIfIndex}) {
 		t.Errorf("event %+v, want loop0 (%d) admin and link down", ev, loop0.SwIfIndex)
 	}
 	got, err := c.Interfaces(context.Background())

@@ -91,10 +91,39 @@ var errHelp = errors.New("help requested")
 // parseConfig reads the environment (through getenv's envconfig) and args.
 // Any error is a configuration error: the caller prints it and exits exitConfig.
 func parseConfig(args []string, stdout io.Writer) (config, error) {
+	if len(args) == 1 && args[0] == manPageArg {
+		return defaultConfig(), printManPage(stdout)
+	}
 	cfg := defaultConfig()
 	if err := envconfig.Process("VPP_SNMP", &cfg); err != nil {
 		return cfg, fmt.Errorf("environment: %w", err)
 	}
+	fs := newFlagSet(&cfg)
+	// Parse calls Usage on every error, not only for --help: a mistyped
+	// flag gets one line on stderr, not the usage on stdout.
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usageText)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return cfg, errHelp
+		}
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		if fs.Arg(0) == "check" {
+			return cfg, errors.New("check must come first: vpp-snmp-agent check [flags]")
+		}
+		return cfg, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	return cfg, cfg.validate()
+}
+
+// newFlagSet defines every flag on cfg, with cfg's values as defaults:
+// parseConfig parses the command line with it, and the man page
+// (manpage.go) is written from it.
+func newFlagSet(cfg *config) *flag.FlagSet {
 	fs := flag.NewFlagSet("vpp-snmp-agent", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.AgentXAddr, "agentx-addr", cfg.AgentXAddr, "AgentX master address: unix:/path, /path, tcp:host:port or host:port")
@@ -115,25 +144,7 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
-	// Parse calls Usage on every error, not only for --help: a mistyped
-	// flag gets one line on stderr, not the usage on stdout.
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usageText)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return cfg, errHelp
-		}
-		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		if fs.Arg(0) == "check" {
-			return cfg, errors.New("check must come first: vpp-snmp-agent check [flags]")
-		}
-		return cfg, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
-	}
-	return cfg, cfg.validate()
+	return fs
 }
 
 func (c config) validate() error {

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"go.fd.io/govpp/adapter/socketclient"
 	"go.fd.io/govpp/adapter/statsclient"
 	"go.fd.io/govpp/core"
 
@@ -131,7 +130,6 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	// longer delays other replies instead, which the request timeouts
 	// bound, and the poller keeps rows a short dump misses anyway.
 	core.ReplyChannelTimeout = 2 * time.Second
-	socketclient.SetLogger(log.WithField("component", "govpp"))
 	statsclient.Log = log // its default writes to stdout
 
 	var aliases map[string]string
