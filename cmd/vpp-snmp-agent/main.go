@@ -59,6 +59,10 @@ func main() {
 // configuration (a restart could not fix it either): it is logged and the
 // agent starts.
 func run(args []string, stdout, stderr io.Writer) int {
+	// check is a subcommand: the first argument, its flags after it.
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], stdout, stderr)
+	}
 	cfg, err := parseConfig(args, stdout)
 	if errors.Is(err, errHelp) {
 		return 0
