@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -448,4 +450,62 @@ func checkWalk(lines []snmpdtest.Line, ref []Varbind) error {
 		}
 	}
 	return nil
+}
+
+// snmpd SIGKILLed and restarted on the same socket path, 5 times: each time
+// the session registers again and serves, having tried to connect only a
+// few times (the backoff, capped at 1 s, and the watch of the path). The
+// delays from the new socket's creation (its mtime, which the kernel
+// truncates to a clock tick of a few ms: the delays are over-estimated by
+// up to that) to the connection and to the registration are reported.
+func TestSnmpdRestartReregisters(t *testing.T) {
+	sd := snmpdtest.Start(t, snmpdtest.Options{})
+	path := strings.TrimPrefix(sd.AgentXAddr, "unix:")
+	var dials, lastDial atomic.Int64
+	regs := make(chan time.Time, 4)
+	tree := ifTree("vpp")
+	startAgent(t, sd, tree, Config{}, withHooks(func() {
+		dials.Add(1)
+		lastDial.Store(time.Now().UnixNano())
+	}, func() {
+		select {
+		case regs <- time.Now():
+		default:
+		}
+	}))
+	<-regs
+	probe := oidAppend(ifEntryOID, 2, 2)
+	var toDial, toReg []time.Duration
+	for round := range 5 {
+		sd.Kill()
+		d0 := dials.Load()
+		sd.Restart(t)
+		var reg time.Time
+		select {
+		case reg = <-regs:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: not registered 10 s after snmpd restarted (%d attempts)\nsnmpd log:\n%s", round, dials.Load()-d0, sd.Log())
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := dials.Load() - d0
+		if n < 1 {
+			t.Errorf("round %d: registered again without connecting", round)
+		}
+		dial := time.Unix(0, lastDial.Load())
+		toDial = append(toDial, dial.Sub(fi.ModTime()))
+		toReg = append(toReg, reg.Sub(fi.ModTime()))
+		t.Logf("round %d: %d connection attempts; socket created, then connected after %v, registered after %v", round, n,
+			dial.Sub(fi.ModTime()).Round(10*time.Microsecond), reg.Sub(fi.ModTime()).Round(10*time.Microsecond))
+		wantLines(t, cmdLines(t, sd, "snmpget", dotted(probe)), []Varbind{{probe, tree.Get(probe)}})
+	}
+	for _, d := range []struct {
+		what string
+		ds   []time.Duration
+	}{{"connection", toDial}, {"registration", toReg}} {
+		slices.Sort(d.ds)
+		t.Logf("from socket to %s over %d rounds: min %v, median %v, max %v", d.what, len(d.ds), d.ds[0], d.ds[len(d.ds)/2], d.ds[len(d.ds)-1])
+	}
 }
