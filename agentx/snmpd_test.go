@@ -509,3 +509,39 @@ func TestSnmpdRestartReregisters(t *testing.T) {
 		t.Logf("from socket to %s over %d rounds: min %v, median %v, max %v", d.what, len(d.ds), d.ds[0], d.ds[len(d.ds)/2], d.ds[len(d.ds)-1])
 	}
 }
+
+// The same over TCP, where there is no path to watch: the backoff, capped
+// at 1 s, brings the session back. The delay from snmpd answering again
+// (Restart returning) to the registration is reported.
+func TestSnmpdRestartReregistersTCP(t *testing.T) {
+	sd := snmpdtest.Start(t, snmpdtest.Options{AgentXSocket: fmt.Sprintf("tcp:127.0.0.1:%d", freeTCPPort(t))})
+	var dials atomic.Int64
+	regs := make(chan time.Time, 4)
+	tree := ifTree("vpp")
+	startAgent(t, sd, tree, Config{}, withHooks(func() { dials.Add(1) }, func() {
+		select {
+		case regs <- time.Now():
+		default:
+		}
+	}))
+	<-regs
+	probe := oidAppend(ifEntryOID, 2, 2)
+	var delays []time.Duration
+	for round := range 3 {
+		sd.Kill()
+		d0 := dials.Load()
+		sd.Restart(t)
+		up := time.Now()
+		var reg time.Time
+		select {
+		case reg = <-regs:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: not registered 10 s after snmpd restarted (%d attempts)\nsnmpd log:\n%s", round, dials.Load()-d0, sd.Log())
+		}
+		delays = append(delays, reg.Sub(up))
+		t.Logf("round %d: %d connection attempts; registered %v after snmpd answered", round, dials.Load()-d0, reg.Sub(up).Round(10*time.Microsecond))
+		wantLines(t, cmdLines(t, sd, "snmpget", dotted(probe)), []Varbind{{probe, tree.Get(probe)}})
+	}
+	slices.Sort(delays)
+	t.Logf("from snmpd answering to registration over %d rounds: min %v, median %v, max %v", len(delays), delays[0], delays[len(delays)/2], delays[len(delays)-1])
+}
