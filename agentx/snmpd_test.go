@@ -452,12 +452,13 @@ func checkWalk(lines []snmpdtest.Line, ref []Varbind) error {
 	return nil
 }
 
-// snmpd SIGKILLed and restarted on the same socket path, 5 times: each time
-// the session registers again and serves, having tried to connect only a
-// few times (the backoff, capped at 1 s, and the watch of the path). The
-// delays from the new socket's creation (its mtime, which the kernel
-// truncates to a clock tick of a few ms: the delays are over-estimated by
-// up to that) to the connection and to the registration are reported.
+// snmpd SIGKILLed and restarted on the same socket path, 5 times, staying
+// down longer each time (until the session has tried 0, 1, ... 4 times, so
+// that its backoff has grown): each time the session registers again and
+// serves. The attempts and the delays from the new socket's creation (its
+// mtime, which the kernel truncates to a clock tick of a few ms: the
+// delays are over-estimated by up to that) to the connection and to the
+// registration are reported.
 func TestSnmpdRestartReregisters(t *testing.T) {
 	sd := snmpdtest.Start(t, snmpdtest.Options{})
 	path := strings.TrimPrefix(sd.AgentXAddr, "unix:")
@@ -479,6 +480,12 @@ func TestSnmpdRestartReregisters(t *testing.T) {
 	for round := range 5 {
 		sd.Kill()
 		d0 := dials.Load()
+		for deadline := time.Now().Add(10 * time.Second); dials.Load() < d0+int64(round); {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: %d attempts in 10 s while snmpd was down", round, dials.Load()-d0)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 		sd.Restart(t)
 		var reg time.Time
 		select {
