@@ -209,6 +209,10 @@ func (c *conn) handle(h header, p []byte) error {
 		}
 		return fmt.Errorf("%w (reason %v)", errMasterClosed, reason)
 	}
+	var start time.Time
+	if c.s.cfg.Observer != nil {
+		start = time.Now()
+	}
 	resp, ok := c.d.answerFramed(h, p, c.out[:0])
 	c.out = resp[:0]
 	if cap(resp) > outBuffer {
@@ -221,6 +225,9 @@ func (c *conn) handle(h header, p []byte) error {
 	}
 	if err := c.t.write(resp); err != nil {
 		return fmt.Errorf("answering the master: %w", err)
+	}
+	if o := c.s.cfg.Observer; o != nil {
+		o.Answered(h.typ.String(), time.Since(start))
 	}
 	return nil
 }
@@ -288,6 +295,9 @@ func (c *conn) setRegistered() {
 			Info("AgentX session registered")
 	default:
 		entry.Info("AgentX session registered")
+	}
+	if o := c.s.cfg.Observer; o != nil {
+		o.Registered()
 	}
 	if c.s.opts.onConn != nil {
 		c.s.opts.onConn()

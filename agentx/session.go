@@ -60,12 +60,26 @@ type Config struct {
 	// ages (counters) refreshes it here. It runs on the request path, so it
 	// must be cheap when there is nothing to do.
 	BeforeRequest func()
+	// Observer, when set, is told of every request answered and every
+	// registration, for metrics.
+	Observer Observer
 	// Logger gets session events (connected, lost, refused); never one line
 	// per request. While the master cannot be reached it gets a warning at
 	// the first failure and at least once a minute after (as long as
 	// BackoffMax is under a minute), debug lines for the attempts in
 	// between, and one info line on reconnecting. Default: discard.
 	Logger logrus.FieldLogger
+}
+
+// Observer watches a session. Answered runs on the request path, after the
+// answer is written: it must be cheap (no allocation, no lock held long)
+// and must not block.
+type Observer interface {
+	// Answered: a request of kind ("Get", "GetNext", "GetBulk", "TestSet",
+	// ...) was answered took after it was read.
+	Answered(kind string, took time.Duration)
+	// Registered: a session was opened and its subtrees registered.
+	Registered()
 }
 
 // Option adjusts a Session beyond its Config.

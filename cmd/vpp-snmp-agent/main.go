@@ -139,12 +139,14 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 			return nil, fmt.Errorf("--config: %w", err)
 		}
 	}
+	m := metrics.New()
 	session, err := agentx.New(agentx.Config{
 		Addr:        cfg.AgentXAddr,
 		ID:          subagentID,
 		Description: "vpp-snmp-agent " + version + ": IF-MIB for VPP",
 		Priority:    uint8(cfg.Priority),
 		Subtrees:    mib.Subtrees(),
+		Observer:    m,
 		Logger:      log,
 	})
 	if err != nil {
@@ -168,7 +170,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		events: make(chan poller.Event, 256),
 	}
 	a.notifier = poller.NewNotifier(session.Notify, cfg.TrapRate, log)
-	a.metrics = metrics.New()
+	a.metrics = m
 	a.metrics.Notifications(a.notifier.Counts)
 	p, err := poller.New(poller.Config{
 		Interfaces: func(ctx context.Context) (poller.Dump, error) {
