@@ -151,10 +151,10 @@ type Poller struct {
 
 	// mu serialises snapshot production: the Run loop and the counter
 	// reader both build from the last snapshot. Readers never take it.
-	mu       sync.Mutex
-	snap     *mib.Snapshot
-	ifaces   []mib.Interface // the last dump, with the rows kept by fade-out
-	conn     uint64          // the API connection ifaces came from
+	mu     sync.Mutex
+	snap   *mib.Snapshot
+	ifaces []mib.Interface // the last dump, with the rows kept by fade-out
+	conn   uint64          // the API connection ifaces came from
 	// counters are the read a full build joins with its dump, nil the rest
 	// of the time: the snapshot holds what is served, and a build without
 	// counters keeps each row's. spare is a read's storage free for the
@@ -485,7 +485,9 @@ func (p *Poller) Run(ctx context.Context) error {
 					downCheck.Reset(p.cfg.DownAfter)
 				}
 			case ev.Resync:
-				needFull = true
+				// A new connection is worth a dump at once, whatever the
+				// backoff of the failures while there was none.
+				needFull, waiting, backoff = true, false, firstRetry
 				apiLost = time.Time{}
 				downCheck.Stop()
 			case ev.Conn != p.conn:
@@ -493,13 +495,12 @@ func (p *Poller) Run(ctx context.Context) error {
 				// answered by) the dump its Resync asked for; an older one's
 				// is stale.
 				needFull = needFull || ev.Conn > p.conn
-			case needFull:
-				// A dump is due anyway and will say what the event says.
-				p.noteDeleted(ev)
 			default:
+				// Applied even with a dump due: a short dump may lack the
+				// interface, whose row then keeps what this event says.
 				var ok bool
 				ok, pending = p.applyEvents(ctx, ev)
-				needFull = !ok
+				needFull = needFull || !ok
 			}
 		}
 		if len(checks) > 0 && !needFull && apiLost.IsZero() {

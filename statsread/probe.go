@@ -106,4 +106,3 @@ func probeSegment(ctx context.Context, path string, mapAll bool) (id segmentID, 
 // maxSegment bounds the size mapped (address space, not memory: pages are
 // only touched as read).
 const maxSegment = 64 << 30
-

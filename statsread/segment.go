@@ -96,6 +96,7 @@ func (s segment) legacy() bool {
 type step struct {
 	entry       uint64 // offset of the directory entry
 	kind        uint32 // typeScalar, typeSimple, typeCombined or typeNames
+	name        string // the counter's, e.g. /if/rx
 	pkts, bytes field
 }
 
@@ -140,7 +141,7 @@ func planFor(s segment) ([]step, error) {
 			if !ok || typ != typeSimple && typ != typeCombined {
 				continue
 			}
-			plan = append(plan, step{entry: e, kind: typ, pkts: f[0], bytes: f[1]})
+			plan = append(plan, step{entry: e, kind: typ, name: string(name), pkts: f[0], bytes: f[1]})
 		}
 	}
 	if !names {
