@@ -212,3 +212,29 @@ func BenchmarkPatch(b *testing.B) {
 		s, idx = n, x
 	}
 }
+
+// TestWithCountersFunc: the same snapshot as WithCounters from the same
+// counters.
+func TestWithCountersFunc(t *testing.T) {
+	ifaces, counters := bigRouter(1000)
+	s, _, _ := Build(nil, ifaces, counters, nil, t0, Options{Clock: clock})
+	next := make([]Counters, len(counters)-10) // the last ten keep theirs
+	for i := range next {
+		next[i] = counters[i]
+		next[i].RxBytes += uint64(i)
+		if i == 7 {
+			next[i].TxPackets = 0 // went back: a discontinuity
+		}
+	}
+	want := s.WithCounters(next, t0.Add(time.Second))
+	got := s.WithCountersFunc(func(sw uint32, c *Counters) bool {
+		if int(sw) >= len(next) {
+			return false
+		}
+		*c = next[sw]
+		return true
+	}, t0.Add(time.Second))
+	if g, w := dumpTree(got), dumpTree(want); !slices.Equal(g, w) {
+		t.Error("WithCountersFunc serves other values than WithCounters")
+	}
+}

@@ -56,6 +56,36 @@ type Stats struct {
 	Names []string
 	// Segment identifies the segment read: it changes when VPP restarts.
 	Segment uint64
+	// Apply, when set, stands for Counters: the reader holds the segment
+	// and Apply calls fn with a function that sets one sw_if_index's
+	// counters from it in place (no array of every interface's counters
+	// in between), then lets the reader go; it fails when the values were
+	// not consistent. The poller calls it exactly once, also when it does
+	// not use the counters.
+	Apply func(fn func(fill func(sw uint32, c *mib.Counters) bool)) error
+}
+
+// release lets the reader go when st's counters are not used.
+func (st Stats) release() {
+	if st.Apply != nil {
+		_ = st.Apply(func(func(uint32, *mib.Counters) bool) {})
+	}
+}
+
+// into returns snap with st's counters (snap itself when they could not be
+// read consistently).
+func (st Stats) into(snap *mib.Snapshot, now time.Time) (*mib.Snapshot, error) {
+	if st.Apply == nil {
+		return snap.WithCounters(st.Counters, now), nil
+	}
+	out := snap
+	err := st.Apply(func(fill func(uint32, *mib.Counters) bool) {
+		out = snap.WithCountersFunc(fill, now)
+	})
+	if err != nil {
+		return snap, err
+	}
+	return out, nil
 }
 
 // ErrStatsGone is wrapped by Config.Counters' error when there is no stats
@@ -161,6 +191,7 @@ type Poller struct {
 	// next read.
 	counters []mib.Counters
 	spare    []mib.Counters
+	pending  *Stats // a full build's read held in place (Stats.Apply), for build
 	names    []string // /if/names of the last read; nil when unknown
 	segment  uint64
 	idx      *mib.Indexes
@@ -334,6 +365,7 @@ func (p *Poller) applyRead(start time.Time, st Stats, err error) {
 	case st.Segment != p.segment:
 		// sw_if_index values may name other interfaces now: counters are
 		// only joined with details dumped from the same VPP.
+		st.release()
 		p.goneAt = time.Time{}
 		p.requestFull()
 		return
@@ -346,10 +378,16 @@ func (p *Poller) applyRead(start time.Time, st Stats, err error) {
 	p.hint(namesDiff(p.names, st.Names))
 	p.names = st.Names
 	if start.Before(p.readAt) {
+		st.release()
 		return // Run published a newer read meanwhile: never go back
 	}
+	snap, err := st.into(p.snap, time.Now())
+	if err != nil {
+		p.log.WithError(err).Debug("counters changed under the read; reading again at the next poll")
+		return
+	}
 	p.readAt = start
-	p.publish(p.snap.WithCounters(st.Counters, time.Now()))
+	p.publish(snap)
 }
 
 // takeSpare returns storage for the next counter read, if any is free.
@@ -551,6 +589,9 @@ func (p *Poller) Run(ctx context.Context) error {
 }
 
 const (
+	// eventSettle is how long the first event of a burst waits for the
+	// rest: well within the second a change may take to show.
+	eventSettle = 50 * time.Millisecond
 	// firstRetry is the first pause after a failed full dump; it doubles
 	// up to 2 s.
 	firstRetry = 100 * time.Millisecond
@@ -701,15 +742,24 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 	st, cerr := p.cfg.Counters(rctx, p.takeSpare())
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	held := cerr == nil && st.Apply != nil // the reader waits for Apply
 	defer func() {
 		// The snapshot holds the counters now: the read's storage is free.
-		p.counters, p.spare = nil, st.Counters
+		p.counters, p.spare, p.pending = nil, st.Counters, nil
+		if held {
+			st.release()
+		}
 	}()
 	p.cfg.Observer.Refreshed(SourceStats, time.Since(start), cerr)
 	var names []string // what the stats segment says exists, when read
 	switch {
 	case cerr == nil && (st.Segment != p.segment || !start.Before(p.readAt)):
-		p.counters, p.segment, p.readAt = st.Counters, st.Segment, start
+		p.segment, p.readAt = st.Segment, start
+		if st.Apply != nil {
+			p.pending, held = &st, false // build applies it
+		} else {
+			p.counters = st.Counters
+		}
 		p.names, names = st.Names, st.Names
 		p.goneAt = time.Time{}
 	case cerr == nil:
@@ -852,6 +902,16 @@ func (p *Poller) applyEvents(ctx context.Context, evs ...Event) (ok bool, next *
 	case <-p.ready:
 	default:
 		return false, nil // nothing built yet
+	}
+	// Let the burst gather first: VPP sends related events moments apart
+	// (an interface created, then set up; a short-lived one created, then
+	// deleted), and one patch for them all costs what one costs alone.
+	settle := time.NewTimer(eventSettle)
+	select {
+	case <-settle.C:
+	case <-ctx.Done():
+		settle.Stop()
+		return true, nil
 	}
 	// Only this goroutine writes p.ifaces; it does so under p.mu, so that
 	// a build elsewhere never sees half a change.
@@ -1152,6 +1212,15 @@ func (p *Poller) build(now time.Time, changed map[string]bool) {
 	}
 	if !ok {
 		snap, idx, trans = mib.Build(p.snap, p.ifaces, p.counters, p.idx, now, opt)
+	}
+	if st := p.pending; st != nil {
+		// Counters read in place, into the new rows: the build itself
+		// kept each row's previous ones.
+		p.pending = nil
+		var err error
+		if snap, err = st.into(snap, now); err != nil {
+			p.log.WithError(err).Debug("counters changed under the read; reading again at the next poll")
+		}
 	}
 	if idx != p.idx {
 		p.idx = idx

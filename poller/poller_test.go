@@ -38,6 +38,10 @@ type fakeVPP struct {
 	failDump bool             // every dump fails
 	drop     func(i int) bool // details left out of a dump, by position
 	conn     uint64
+	// inPlace: counters come as Stats.Apply, as the agent's reader gives
+	// them; applied counts the calls, which must match reads.
+	inPlace bool
+	applied atomic.Int32
 }
 
 func (f *fakeVPP) Interfaces(context.Context) (Dump, error) {
@@ -86,7 +90,21 @@ func (f *fakeVPP) Counters(_ context.Context, _ []mib.Counters) (Stats, error) {
 			names[in.SwIfIndex] = in.Name
 		}
 	}
-	return Stats{Counters: append([]mib.Counters(nil), f.counters...), Names: names, Segment: f.segment}, nil
+	cs := append([]mib.Counters(nil), f.counters...)
+	if f.inPlace {
+		return Stats{Names: names, Segment: f.segment, Apply: func(fn func(func(uint32, *mib.Counters) bool)) error {
+			f.applied.Add(1)
+			fn(func(sw uint32, c *mib.Counters) bool {
+				if int(sw) >= len(cs) {
+					return false
+				}
+				*c = cs[sw]
+				return true
+			})
+			return nil
+		}}, nil
+	}
+	return Stats{Counters: cs, Names: names, Segment: f.segment}, nil
 }
 
 func newFake() *fakeVPP {
@@ -361,6 +379,32 @@ func TestNamesShowWhatEventsMissed(t *testing.T) {
 	}
 	if got := vpp.dumps.Load() - dumps; got != 0 {
 		t.Errorf("%d full dumps, want none", got)
+	}
+}
+
+// TestCountersInPlace: counters read in place (Stats.Apply) reach the
+// snapshot, at the first build and in the background, a new segment's
+// too, and every read is applied (or released) exactly once.
+func TestCountersInPlace(t *testing.T) {
+	vpp := newFake()
+	vpp.inPlace = true
+	h := start(t, vpp, 20*time.Millisecond)
+	if v := h.get(ifInOctets, 1001); v.Integer != 100 {
+		t.Errorf("ifInOctets.1001 = %d at the first build, want 100", v.Integer)
+	}
+	vpp.mu.Lock()
+	vpp.counters[1].RxBytes = 700
+	vpp.mu.Unlock()
+	h.waitFor("ifInOctets.1001 = 700", func() bool { return h.get(ifInOctets, 1001).Integer == 700 })
+	vpp.mu.Lock()
+	vpp.segment = 2 // VPP restarted
+	vpp.counters[1].RxBytes = 5
+	vpp.mu.Unlock()
+	h.waitFor("the new segment's ifInOctets.1001 = 5", func() bool { return h.get(ifInOctets, 1001).Integer == 5 })
+	h.cancel()
+	<-h.stopped
+	if r, a := vpp.reads.Load(), vpp.applied.Load(); r != a {
+		t.Errorf("%d reads, %d applied: each must be applied once", r, a)
 	}
 }
 

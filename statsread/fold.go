@@ -40,87 +40,106 @@ var counterFields = map[string][2]field{
 	"/if/tx-error":     {unsafe.Offsetof(mib.Counters{}.TxError), noField},
 }
 
-// fold sums the planned entries of s over threads into Counters, in buf's
-// storage when it is large enough. It reads the mapping in place; the
-// caller checks the epoch around it.
-func (r *Reader) fold(s segment, buf []mib.Counters) (Counters, error) {
-	var (
-		simple   []simpleSrc
-		combined []combinedSrc
-		names    struct{ off, n uint64 }
-		hasNames bool
-		boot     uint64
-		n        int
-		err      error
-	)
+// sources are the planned entries of a segment, viewed in place: one
+// slice per counter and thread, the names vector, the boot time.
+type sources struct {
+	simple   []simpleSrc
+	combined []combinedSrc
+	names    struct{ off, n uint64 }
+	boot     uint64
+	n        int // interfaces: the longest vector
+}
+
+// sources finds the planned entries' vectors in s.
+func (r *Reader) sources(s segment) (sources, error) {
+	var src sources
+	hasNames := false
+	r.simpleSrc, r.combinedSrc = r.simpleSrc[:0], r.combinedSrc[:0]
 	for _, st := range r.plan {
 		switch st.kind {
 		case typeNames:
 			off, cnt, ok := s.vec(s.u64(st.entry+entryUnion), 8)
 			if !ok {
-				return Counters{}, errBadSegment
+				return sources{}, errBadSegment
 			}
-			names.off, names.n, hasNames = off, cnt, true
-			n = max(n, int(cnt))
+			src.names.off, src.names.n, hasNames = off, cnt, true
+			src.n = max(src.n, int(cnt))
 		case typeScalar:
-			boot = s.u64(st.entry + entryUnion)
+			src.boot = s.u64(st.entry + entryUnion)
 		case typeSimple:
-			var ts [][]uint64
-			if ts, err = threads(s, st.entry, r.simpleBuf[:0]); err != nil {
-				return Counters{}, err
+			ts, err := threads(s, st.entry, r.simpleBuf[:0])
+			if err != nil {
+				return sources{}, err
 			}
 			r.simpleBuf = ts
 			for _, t := range ts {
-				simple = append(simple, simpleSrc{v: t, f: st.pkts})
-				n = max(n, len(t))
+				r.simpleSrc = append(r.simpleSrc, simpleSrc{v: t, f: st.pkts})
+				src.n = max(src.n, len(t))
 			}
 		case typeCombined:
-			var ts [][][2]uint64
-			if ts, err = threads(s, st.entry, r.combinedBuf[:0]); err != nil {
-				return Counters{}, err
+			ts, err := threads(s, st.entry, r.combinedBuf[:0])
+			if err != nil {
+				return sources{}, err
 			}
 			r.combinedBuf = ts
 			for _, t := range ts {
-				combined = append(combined, combinedSrc{v: t, pkts: st.pkts, bytes: st.bytes})
-				n = max(n, len(t))
+				r.combinedSrc = append(r.combinedSrc, combinedSrc{v: t, pkts: st.pkts, bytes: st.bytes})
+				src.n = max(src.n, len(t))
 			}
 		}
 	}
 	if !hasNames {
-		return Counters{}, errBadSegment
+		return sources{}, errBadSegment
+	}
+	src.simple, src.combined = r.simpleSrc, r.combinedSrc
+	return src, nil
+}
+
+// add adds sw_if_index i's counters of every thread to c.
+func (src *sources) add(i int, c *mib.Counters) {
+	p := unsafe.Pointer(c)
+	for _, s := range src.simple {
+		if i < len(s.v) {
+			*at(p, s.f) += s.v[i]
+		}
+	}
+	for _, s := range src.combined {
+		if i < len(s.v) {
+			*at(p, s.pkts) += s.v[i][0]
+			if s.bytes != noField {
+				*at(p, s.bytes) += s.v[i][1]
+			}
+		}
+	}
+}
+
+// fold sums the planned entries of s over threads into Counters, in buf's
+// storage when it is large enough. It reads the mapping in place; the
+// caller checks the epoch around it.
+func (r *Reader) fold(s segment, buf []mib.Counters) (Counters, error) {
+	src, err := r.sources(s)
+	if err != nil {
+		return Counters{}, err
 	}
 	var out []mib.Counters
-	if cap(buf) >= n {
-		out = buf[:n]
+	if cap(buf) >= src.n {
+		out = buf[:src.n]
 		clear(out)
 	} else {
-		out = make([]mib.Counters, n)
+		out = make([]mib.Counters, src.n)
 	}
 	// One pass over out, interface by interface, adding every counter of
 	// every thread: out is written once, and the source vectors are read
 	// in order. (A pass per counter and thread walks out 15 x threads
 	// times, which at 100,000 interfaces is cache misses all the way.)
 	for i := range out {
-		c := unsafe.Pointer(&out[i])
-		for _, s := range simple {
-			if i < len(s.v) {
-				*at(c, s.f) += s.v[i]
-			}
-		}
-		for _, s := range combined {
-			if i < len(s.v) {
-				*at(c, s.pkts) += s.v[i][0]
-				if s.bytes != noField {
-					*at(c, s.bytes) += s.v[i][1]
-				}
-			}
-		}
+		src.add(i, &out[i])
 	}
-	nm, err := r.namesFor(s, names.off, names.n, n)
+	names, err := r.namesFor(s, src.names.off, src.names.n, src.n)
 	if err != nil {
 		return Counters{}, err
 	}
-	return Counters{BySwIfIndex: out, Names: nm, BootTime: boot, Segment: r.segments}, nil
+	return Counters{BySwIfIndex: out, Names: names, BootTime: src.boot, Segment: r.segments}, nil
 }
 
 // simpleSrc and combinedSrc are one thread's vector of one counter, viewed

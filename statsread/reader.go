@@ -86,6 +86,8 @@ type Reader struct {
 	// Reused between reads: the per-thread views of the counter vectors.
 	simpleBuf   [][]uint64
 	combinedBuf [][][2]uint64
+	simpleSrc   []simpleSrc
+	combinedSrc []combinedSrc
 }
 
 // New returns a Reader for the stats socket at socketPath (e.g.
@@ -134,6 +136,25 @@ func (r *Reader) ReadInto(ctx context.Context, dst *Counters) (err error) {
 func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	err = r.acquire(ctx, func(epoch uint64) error {
+		return r.readOnce(epoch, func() error {
+			var ferr error
+			c, ferr = r.fold(r.seg, buf)
+			return ferr
+		})
+	})
+	if err != nil {
+		return Counters{}, err
+	}
+	return c, nil
+}
+
+// acquire runs try on the segment VPP serves until it succeeds: try gets
+// the epoch the segment is at (not busy) and must fail with
+// errSegmentChanged if it has moved by the end. It waits while VPP holds
+// the segment, re-attaches to a new one, and fails when VPP is gone or ctx
+// (bounded by the reader's timeout) ends. r.mu is held.
+func (r *Reader) acquire(ctx context.Context, try func(epoch uint64) error) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 
@@ -144,7 +165,7 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 	defer func() {
 		if p := recover(); p != nil {
 			r.detach()
-			c, err = Counters{}, fmt.Errorf("reading the stats segment: %v", p)
+			err = fmt.Errorf("reading the stats segment: %v", p)
 		}
 	}()
 
@@ -154,13 +175,13 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 	for {
 		if err := ctx.Err(); err != nil {
 			if last != nil {
-				return Counters{}, fmt.Errorf("reading the stats segment: %w (last: %w)", err, last)
+				return fmt.Errorf("reading the stats segment: %w (last: %w)", err, last)
 			}
-			return Counters{}, fmt.Errorf("reading the stats segment: %w", err)
+			return fmt.Errorf("reading the stats segment: %w", err)
 		}
 		if r.seg.b == nil {
 			if err := r.attach(ctx); err != nil {
-				return Counters{}, err
+				return err
 			}
 			probed = time.Now()
 		}
@@ -174,7 +195,7 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 		if busy {
 			uerr = errSegmentBusy
 		} else {
-			c, uerr = r.readOnce(buf, epoch)
+			uerr = try(epoch)
 		}
 		if uerr != nil && fresh {
 			last = uerr
@@ -193,9 +214,9 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 				r.detach()
 			}
 			if uerr != nil {
-				return Counters{}, fmt.Errorf("checking the stats segment: %w (after: %w)", err, uerr)
+				return fmt.Errorf("checking the stats segment: %w (after: %w)", err, uerr)
 			}
-			return Counters{}, fmt.Errorf("checking the stats segment: %w", err)
+			return fmt.Errorf("checking the stats segment: %w", err)
 		}
 		if id != r.id {
 			r.log.Info("VPP serves a new stats segment (restart); re-attaching")
@@ -204,7 +225,7 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 			continue
 		}
 		if uerr == nil {
-			return c, nil
+			return nil
 		}
 		// Still the segment VPP serves, and busy (or changing under the
 		// read): read again.
@@ -219,25 +240,25 @@ func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err 
 // by its end: VPP changed the directory meanwhile.
 var errSegmentChanged = errors.New("VPP changed the stats segment during the read")
 
-// readOnce reads the segment at epoch, finding the entries again if the
-// directory changed since they were found. A result is only good if the
-// epoch is the same, and VPP not busy, after it.
-func (r *Reader) readOnce(buf []mib.Counters, epoch uint64) (Counters, error) {
+// readOnce runs read on the segment at epoch, finding the entries again if
+// the directory changed since they were found. What read read is only good
+// if the epoch is the same, and VPP not busy, after it.
+func (r *Reader) readOnce(epoch uint64, read func() error) error {
 	if r.plan == nil || r.epoch != epoch {
 		plan, err := planFor(r.seg)
 		if e, busy := r.seg.state(); busy || e != epoch {
-			return Counters{}, errSegmentChanged
+			return errSegmentChanged
 		}
 		if err != nil {
-			return Counters{}, err
+			return err
 		}
 		r.plan, r.epoch = plan, epoch
 	}
-	c, err := r.fold(r.seg, buf)
+	err := read()
 	if e, busy := r.seg.state(); busy || e != epoch {
-		return Counters{}, errSegmentChanged
+		return errSegmentChanged
 	}
-	return c, err
+	return err
 }
 
 // probeEvery is how often a Read that VPP keeps busy checks, by dialing

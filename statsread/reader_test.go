@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -546,4 +547,55 @@ func TestReadIntoReuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkCounters(t, small, names, expected(4, cs))
+}
+
+// TestView: a View reads in place what Read folds into an array, and
+// fails when VPP changes the directory while it is applied.
+func TestView(t *testing.T) {
+	names := ifNames(4)
+	seg := newSim(t, names, statseg.WithThreads(3))
+	cs := workerCounts(4, 3)
+	apply(t, seg, cs)
+	sim := serveSeg(t, seg, "")
+	r := New(sim.path, WithLogger(quietLogger()))
+	defer r.Close()
+	want, err := r.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.View(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Counters{Names: v.Names, Segment: v.Segment, BootTime: v.BootTime}
+	if err := v.Apply(func(fill func(uint32, *mib.Counters) bool) {
+		for sw := uint32(0); ; sw++ {
+			var c mib.Counters
+			if !fill(sw, &c) {
+				return
+			}
+			got.BySwIfIndex = append(got.BySwIfIndex, c)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("View gave %+v, Read %+v", got, want)
+	}
+	if err := v.Apply(func(func(uint32, *mib.Counters) bool) {}); err == nil {
+		t.Error("a View applied twice: no error")
+	}
+
+	m := mapServed(t, sim.path)
+	v, err = r.View(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Apply(func(func(uint32, *mib.Counters) bool) { word(m, hdrEpoch).Add(1) }); err == nil {
+		t.Error("a View whose epoch moved under it: no error")
+	}
+	// The Reader is free again.
+	if _, err := r.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

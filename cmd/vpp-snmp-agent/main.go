@@ -222,15 +222,17 @@ func logIfIndexLoad(log logrus.FieldLogger, path string, idx *mib.Indexes, rep i
 
 // readStats reads the stats segment for the poller, which must tell a
 // segment that is gone (VPP dead, when the API is lost too) from one that
-// is busy or slow, into reuse's storage (the poller hands back a read it
-// no longer uses).
+// is busy or slow. The counters are read in place (Stats.Apply) straight
+// into the snapshot, so reuse is not needed.
 func (a *agent) readStats(ctx context.Context, reuse []mib.Counters) (poller.Stats, error) {
-	c := statsread.Counters{BySwIfIndex: reuse}
-	err := a.stats.ReadInto(ctx, &c)
-	if errors.Is(err, statsread.ErrNoSegment) {
-		err = fmt.Errorf("%w: %w", poller.ErrStatsGone, err)
+	v, err := a.stats.View(ctx)
+	if err != nil {
+		if errors.Is(err, statsread.ErrNoSegment) {
+			err = fmt.Errorf("%w: %w", poller.ErrStatsGone, err)
+		}
+		return poller.Stats{Counters: reuse}, err
 	}
-	return poller.Stats{Counters: c.BySwIfIndex, Names: c.Names, Segment: c.Segment}, err
+	return poller.Stats{Names: v.Names, Segment: v.Segment, Apply: v.Apply}, nil
 }
 
 // serve runs every part until ctx is done, then closes the AgentX session.

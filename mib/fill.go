@@ -1,0 +1,27 @@
+package mib
+
+import "time"
+
+// WithCountersFunc is WithCounters with each row's counters asked of fill
+// (false: the row keeps its own), so that they can be read from where they
+// are (the stats segment, in place) into the snapshot without an array of
+// every interface's counters in between.
+func (s *Snapshot) WithCountersFunc(fill func(sw uint32, c *Counters) bool, now time.Time) *Snapshot {
+	if s == nil {
+		return nil
+	}
+	n := *s
+	n.ctr = make([]ctrRow, len(s.ctr))
+	nowAt := s.stamp(now)
+	var v Counters
+	for i := range s.rows {
+		old := &s.ctr[i]
+		c := &n.ctr[i]
+		*c = *old
+		if fill(s.rows[i].swIfIndex, &v) {
+			c.read(&v)
+			c.follow(old, false, nowAt)
+		}
+	}
+	return &n
+}
