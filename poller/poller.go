@@ -191,7 +191,7 @@ type Poller struct {
 	// next read.
 	counters []mib.Counters
 	spare    []mib.Counters
-	pending  *Stats // a full build's read held in place (Stats.Apply), for build
+	pending  *Stats   // a full build's read held in place (Stats.Apply), for build
 	names    []string // /if/names of the last read; nil when unknown
 	segment  uint64
 	idx      *mib.Indexes
