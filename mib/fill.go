@@ -25,3 +25,23 @@ func (s *Snapshot) WithCountersFunc(fill func(sw uint32, c *Counters) bool, now 
 	}
 	return &n
 }
+
+// FillCounters is WithCountersFunc done in s itself rather than in a copy,
+// for a snapshot fresh from Build and not yet published (nothing else may
+// read it): a full build needs no second counter array.
+func (s *Snapshot) FillCounters(fill func(sw uint32, c *Counters) bool, now time.Time) {
+	if s == nil {
+		return
+	}
+	nowAt := s.stamp(now)
+	var v Counters
+	for i := range s.rows {
+		if !fill(s.rows[i].swIfIndex, &v) {
+			continue
+		}
+		old := s.ctr[i]
+		c := &s.ctr[i]
+		c.read(&v)
+		c.follow(&old, false, nowAt)
+	}
+}

@@ -324,11 +324,14 @@ func (x *Indexes) assign(names []string, sw []uint32, now time.Time) ([]uint32, 
 	}
 
 	y := &Indexes{byName: make(map[string]slot, x.Len()+len(fresh))}
-	present := make(map[string]struct{}, len(names))
-	for _, n := range names {
-		present[n] = struct{}{}
-	}
 	if x != nil {
+		// Only names known before need telling present from absent: at a
+		// first start, with every name new, this map was the largest
+		// thing a build allocated.
+		present := make(map[string]struct{}, len(names))
+		for _, n := range names {
+			present[n] = struct{}{}
+		}
 		y.forget = x.forget
 		for n, s := range x.byName {
 			_, here := present[n]

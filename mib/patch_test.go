@@ -237,4 +237,15 @@ func TestWithCountersFunc(t *testing.T) {
 	if g, w := dumpTree(got), dumpTree(want); !slices.Equal(g, w) {
 		t.Error("WithCountersFunc serves other values than WithCounters")
 	}
+	fresh, _, _ := Build(s, ifaces, nil, nil, t0.Add(time.Second), Options{Clock: clock})
+	fresh.FillCounters(func(sw uint32, c *Counters) bool {
+		if int(sw) >= len(next) {
+			return false
+		}
+		*c = next[sw]
+		return true
+	}, t0.Add(time.Second))
+	if g, w := dumpTree(fresh), dumpTree(want); !slices.Equal(g, w) {
+		t.Error("FillCounters serves other values than WithCounters")
+	}
 }

@@ -23,7 +23,7 @@ func fromDetails(d *interfaces.SwInterfaceDetails) mib.Interface {
 		SupSwIfIndex: d.SupSwIfIndex,
 		Name:         cString(d.InterfaceName),
 		Tag:          cString(d.Tag),
-		DevType:      cString(d.InterfaceDevType),
+		DevType:      devType(cString(d.InterfaceDevType)),
 		Sub:          d.Type == interface_types.IF_API_TYPE_SUB,
 		AdminUp:      d.Flags&interface_types.IF_STATUS_API_FLAG_ADMIN_UP != 0,
 		LinkUp:       d.Flags&interface_types.IF_STATUS_API_FLAG_LINK_UP != 0,
@@ -32,6 +32,26 @@ func fromDetails(d *interfaces.SwInterfaceDetails) mib.Interface {
 		LinkMTU:      uint32(d.LinkMtu),
 		MAC:          [6]byte(d.L2Address),
 	}
+}
+
+// devTypes are the device types VPP sends, so that 100,000 sub-interfaces
+// share one "dpdk" rather than hold a copy each.
+var devTypes = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range []string{"dpdk", "af-packet", "af_packet", "memif", "rdma", "avf", "af_xdp", "vmxnet3",
+		"virtio", "tap", "tun", "Loopback", "bond", "VXLAN", "GRE tunnel device", "ipip", "wireguard", "local",
+		"geneve", "gtpu", "vxlan-gpe", "IPSec", "octeon", "ena", "idpf"} {
+		m[t] = t
+	}
+	return m
+}()
+
+// devType returns s, shared where it is a known device type.
+func devType(s string) string {
+	if t, ok := devTypes[s]; ok {
+		return t
+	}
+	return s
 }
 
 // cString cuts a fixed-size VPP string at its first NUL; govpp does this for
