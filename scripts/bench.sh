@@ -665,6 +665,7 @@ scale() {
 		for c in $BENCH_SCALE_CONFIGS; do
 			case $c in agent | agent-b) ;; *) die "BENCH_SCALE_CONFIGS: $c is not agent or agent-b" ;; esac
 			t0=$SECONDS
+			rm -f "$DIR/$c/ifindex.json"* "$DIR/$c/heap.pprof" # each N starts afresh
 			RSS_SAMPLE=1 start_configs "$n" "$c" quick
 			if [[ " $CONFIGS " != *" $c "* ]] || [ -n "${skip[$c]}" ]; then
 				failed=1

@@ -1,7 +1,10 @@
 // Package statsread reads VPP's interface counters from the stats segment
-// (the shared memory VPP hands out over stats.sock) through govpp's
-// statsclient, sums them over threads and returns them as plain
-// mib.Counters indexed by sw_if_index.
+// (the shared memory VPP hands out over stats.sock), sums them over threads
+// and returns them as plain mib.Counters indexed by sw_if_index: into an
+// array (Read, ReadInto) or, one interface at a time, straight into the
+// caller's structure (View). It maps the segment read-only itself and reads
+// the vectors in place, every pointer and length checked against the
+// mapping; govpp's statsclient copied every selected vector on each read.
 //
 // It never returns a dead or replaced segment's data as current. govpp's
 // long-lived stats connection keeps its mapping of the old segment after a
