@@ -652,9 +652,10 @@ log_digest() {
 # ---------------------------------------------------------------- scale
 # scale: for each N of BENCH_SCALE_N and each configuration (agent, agent-b),
 # alone on the machine, with RssAnon sampled every 100 ms from the agent's
-# start: start (the first full dump), BENCH_SCALE_IDLE s idle (CPU, binary
-# API messages and bytes the agent caused, per minute), three changes timed
-# until SNMP shows them (bench/churn --see), BENCH_SCALE_CHURN s of loopback
+# start: start (the first full dump), BENCH_SCALE_IDLE s of steady state
+# (CPU, binary API messages and bytes the agent caused, per minute and in
+# all) with three changes halfway, each timed until SNMP shows it
+# (bench/churn --see), BENCH_SCALE_CHURN s of loopback
 # churn (CPU, API), a change timed again, two walks of a whole column
 # (ifHCInOctets, ifDescr), a heap profile (SIGUSR1), then the peak RssAnon.
 scale() {
@@ -676,17 +677,20 @@ scale() {
 			pid=${sub[$c]}
 			say "   $c N=$n: serving $n interfaces $((SECONDS - t0)) s after start; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 			sleep 5 # past the start's own work
-			# Idle: what the agent costs, and asks of VPP, when nothing changes.
+			# Steady state: what the agent costs, and asks of VPP, when
+			# little changes: three changes (a loopback created, deleted, an
+			# interface set down), timed until SNMP shows them, halfway.
 			"$BIN/vppsim" ctl -s "$d/cli.sock" show api >"$d/api.0"
 			ticks0=$(cpu_ticks "$pid")
 			t0=$EPOCHREALTIME
-			sleep "$BENCH_SCALE_IDLE"
+			sleep "$((BENCH_SCALE_IDLE / 2))"
+			sees=$(ip netns exec "$NSX" "$DIR/bin/churn" --cli "$d/cli.sock" --target "127.0.0.1:${port[$c]}" --see 2>>"$d/churn.err") || { say "   $c: churn --see FAILED: $(tail -2 "$d/churn.err")"; failed=1; }
+			sleep "$((BENCH_SCALE_IDLE - BENCH_SCALE_IDLE / 2))"
 			ticks1=$(cpu_ticks "$pid")
 			secs=$(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN{print e - s}')
 			"$BIN/vppsim" ctl -s "$d/cli.sock" show api >"$d/api.1"
-			say "   $c N=$n idle $(printf '%.0f' "$secs") s: agent CPU $(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v s="$secs" 'BEGIN{printf "%.2f s (%.1f %% of a core)", t / hz, 100 * t / hz / s}'); $(api_delta "$d/api.0" "$d/api.1" "$secs"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-			sees=$(ip netns exec "$NSX" "$DIR/bin/churn" --cli "$d/cli.sock" --target "127.0.0.1:${port[$c]}" --see 2>>"$d/churn.err") || { say "   $c: churn --see FAILED: $(tail -2 "$d/churn.err")"; failed=1; }
-			say "   $c N=$n changes after idle, seconds until SNMP shows them: $sees"
+			say "   $c N=$n steady $(printf '%.0f' "$secs") s: agent CPU $(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v s="$secs" 'BEGIN{printf "%.2f s (%.1f %% of a core)", t / hz, 100 * t / hz / s}'); $(api_delta "$d/api.0" "$d/api.1" "$secs"); in all: $(api_total "$d/api.0" "$d/api.1"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+			say "   $c N=$n changes halfway, seconds until SNMP shows them: $sees"
 			# Churn: loopbacks created and deleted.
 			"$BIN/vppsim" ctl -s "$d/cli.sock" show api >"$d/api.2"
 			ticks0=$(cpu_ticks "$pid")
@@ -744,6 +748,14 @@ api_delta() {
 			m = secs / 60
 			printf "binary API per minute: %.0f requests (%.0f bytes), %.0f replies (%.0f bytes), %.0f sw_interface_dump, %.0f sw_interface_details", qc / m, qb / m, rc / m, rb / m, dumps / m, det / m
 		}' "$1" "$2"
+}
+
+# api_total BEFORE AFTER: requests and sw_interface_details between two
+# `vppsim ctl show api`, in all.
+api_total() {
+	awk 'FNR == NR { c0[$1] = $2; next }
+		{ d = $2 - c0[$1]; if ($1 !~ /(_reply|_details|_event)$/) q += d; if ($1 == "sw_interface_details") det += d }
+		END { printf "%d requests, %d sw_interface_details", q, det }' "$1" "$2"
 }
 
 # rss_sample PID OUT: RssAnon (KiB) of PID every 100 ms while it lives.
