@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppfixture"
 )
 
@@ -18,7 +19,7 @@ const detailsFile = "testdata/sw_interface_details.json"
 
 // loadDetails parses govpp's SwInterfaceDetails as captured into the
 // Interfaces vppapi would produce.
-func loadDetails(t testing.TB) []Interface {
+func loadDetails(t testing.TB) []model.Interface {
 	t.Helper()
 	b, err := os.ReadFile(detailsFile)
 	if err != nil {
@@ -38,9 +39,9 @@ func loadDetails(t testing.TB) []Interface {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		t.Fatalf("parsing %s: %v", detailsFile, err)
 	}
-	out := make([]Interface, len(raw))
+	out := make([]model.Interface, len(raw))
 	for i, r := range raw {
-		in := Interface{
+		in := model.Interface{
 			SwIfIndex: r.SwIfIndex, SupSwIfIndex: r.SupSwIfIndex,
 			Name: r.InterfaceName, Tag: r.Tag, DevType: r.InterfaceDevType,
 			Sub:     r.Type == 1, // IF_API_TYPE_SUB
@@ -67,9 +68,9 @@ func loadDetails(t testing.TB) []Interface {
 }
 
 // loadCounters is the capture's counters, indexed by sw_if_index.
-func loadCounters(t testing.TB) []Counters {
+func loadCounters(t testing.TB) []model.Counters {
 	t.Helper()
-	_, cs := vppfixture.Counters[Counters](t)
+	_, cs := vppfixture.Counters[model.Counters](t)
 	return cs
 }
 

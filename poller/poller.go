@@ -11,7 +11,9 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // Event is an interface event from VPP, or news of the API connection.
@@ -37,14 +39,14 @@ type Event struct {
 
 // Dump is one full interface dump and the API connection it came from.
 type Dump struct {
-	Interfaces []mib.Interface
+	Interfaces []model.Interface
 	Conn       uint64
 }
 
 // Stats is one read of VPP's stats segment.
 type Stats struct {
 	// Counters are indexed by sw_if_index.
-	Counters []mib.Counters
+	Counters []model.Counters
 	// Names is /if/names, indexed by sw_if_index: what VPP's stats say
 	// exists, read without VPP's main thread. A slot of a deleted
 	// interface is empty or "deleted". nil when not known.
@@ -67,7 +69,7 @@ type Config struct {
 	// false when VPP has none; an error when conn is not the current
 	// connection): an event that leaves its state in doubt asks it rather
 	// than dumping everything.
-	Interface func(ctx context.Context, conn uint64, sw uint32) (in mib.Interface, found bool, err error)
+	Interface func(ctx context.Context, conn uint64, sw uint32) (in model.Interface, found bool, err error)
 	// Counters reads the stats segment.
 	Counters func(context.Context) (Stats, error)
 	// Events delivers VPP's interface events; nil when there are none.
@@ -79,8 +81,8 @@ type Config struct {
 	Notify func(mib.Transition)
 	// Indexes is the persistent ifIndex map at start; SaveIndexes stores it
 	// whenever a new interface got an ifIndex.
-	Indexes     *mib.Indexes
-	SaveIndexes func(*mib.Indexes) error
+	Indexes     *ifindex.Registry
+	SaveIndexes func(*ifindex.Registry) error
 	// Options for mib.Build (Clock, LCPNames, Aliases); SetAliases changes
 	// the aliases later.
 	Options mib.Options
@@ -144,23 +146,23 @@ type Poller struct {
 	// reader both build from the last snapshot. Readers never take it.
 	mu       sync.Mutex
 	snap     *mib.Snapshot
-	ifaces   []mib.Interface // the last dump, with the rows kept by fade-out
-	conn     uint64          // the API connection ifaces came from
-	counters []mib.Counters
+	ifaces   []model.Interface // the last dump, with the rows kept by fade-out
+	conn     uint64            // the API connection ifaces came from
+	counters []model.Counters
 	names    []string // /if/names of the last read; nil when unknown
 	segment  uint64
-	idx      *mib.Indexes
+	idx      *ifindex.Registry
 	opt      mib.Options
 	kept     int       // rows of ifaces the last dump lacked
 	vppDown  bool      // every row served down: VPP is gone
 	goneAt   time.Time // when the stats segment was first found gone; zero while there
 
-	readAt      time.Time         // when the published counters' read began; p.mu
-	readFailing bool              // the last counter read failed (log once); p.mu
-	kick        chan struct{}     // asks Run for a full rebuild
-	saveq       chan *mib.Indexes // the newest ifIndex map to save (cap 1)
-	saveRetry   time.Duration     // pause after a failed save
-	ready       chan struct{}     // closed at the first published snapshot
+	readAt      time.Time              // when the published counters' read began; p.mu
+	readFailing bool                   // the last counter read failed (log once); p.mu
+	kick        chan struct{}          // asks Run for a full rebuild
+	saveq       chan *ifindex.Registry // the newest ifIndex map to save (cap 1)
+	saveRetry   time.Duration          // pause after a failed save
+	ready       chan struct{}          // closed at the first published snapshot
 	readyOnce   sync.Once
 
 	// Fade-out, owned by Run: a row leaves only on a delete event, or when
@@ -200,7 +202,7 @@ func New(cfg Config) (*Poller, error) {
 	idx := cfg.Indexes
 	if idx == nil {
 		var err error
-		if idx, err = mib.NewIndexes(nil); err != nil {
+		if idx, err = ifindex.New(nil); err != nil {
 			return nil, err
 		}
 	}
@@ -210,7 +212,7 @@ func New(cfg Config) (*Poller, error) {
 		idx:       idx,
 		opt:       cfg.Options,
 		kick:      make(chan struct{}, 1),
-		saveq:     make(chan *mib.Indexes, 1),
+		saveq:     make(chan *ifindex.Registry, 1),
 		saveRetry: 5 * time.Second,
 		ready:     make(chan struct{}),
 		deleted:   make(map[string]bool),
@@ -532,7 +534,7 @@ func (p *Poller) saver(ctx context.Context) {
 	}
 	// Logging every retry would flood the log; logging once gets lost in it.
 	logEvery := min(time.Minute, 12*p.saveRetry)
-	var pending *mib.Indexes
+	var pending *ifindex.Registry
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
@@ -653,7 +655,7 @@ const detachedSwIfIndex = ^uint32(0)
 // interface is what counts. With names nil (the stats segment unreadable)
 // nothing is dropped but what VPP said it deleted. Run's goroutine only;
 // p.mu is held.
-func (p *Poller) reconcile(dump []mib.Interface, names []string) ([]mib.Interface, fullResult) {
+func (p *Poller) reconcile(dump []model.Interface, names []string) ([]model.Interface, fullResult) {
 	res := fullResult{dumped: len(dump)}
 	inDump := make(map[string]bool, len(dump))
 	for i := range dump {
@@ -754,7 +756,7 @@ func (p *Poller) applyEvents(ctx context.Context, ev Event) (ok bool, next *Even
 			members[m.SwIfIndex] = true
 		}
 	}
-	var work []mib.Interface // p.ifaces with this batch's changes
+	var work []model.Interface // p.ifaces with this batch's changes
 	touched := make(map[uint32]bool)
 	flush := func() {
 		if work == nil {
@@ -852,7 +854,7 @@ func (p *Poller) nextEvent() (Event, bool) {
 // already admin down its link; on one whose link was down its admin state;
 // on one that was up, either, and only VPP can say which: it is asked for
 // that interface. Every step is applied, so a flap keeps every transition.
-func (p *Poller) resolve(ctx context.Context, in mib.Interface, ev Event) (admin, link, sure bool) {
+func (p *Poller) resolve(ctx context.Context, in model.Interface, ev Event) (admin, link, sure bool) {
 	admin, link = in.AdminUp, in.LinkUp
 	switch {
 	case ev.AdminUp || ev.LinkUp:

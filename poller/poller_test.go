@@ -14,7 +14,9 @@ import (
 	"github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 var (
@@ -26,8 +28,8 @@ var (
 // fakeVPP is a VPP as the poller sees it: a dump, a counter read, events.
 type fakeVPP struct {
 	mu       sync.Mutex
-	ifaces   []mib.Interface
-	counters []mib.Counters
+	ifaces   []model.Interface
+	counters []model.Counters
 	segment  uint64
 	dumps    atomic.Int32
 	ones     atomic.Int32 // single-interface dumps
@@ -55,19 +57,19 @@ func (f *fakeVPP) Interfaces(context.Context) (Dump, error) {
 	return d, nil
 }
 
-func (f *fakeVPP) Interface(_ context.Context, conn uint64, sw uint32) (mib.Interface, bool, error) {
+func (f *fakeVPP) Interface(_ context.Context, conn uint64, sw uint32) (model.Interface, bool, error) {
 	f.ones.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if conn != f.conn {
-		return mib.Interface{}, false, errors.New("another connection")
+		return model.Interface{}, false, errors.New("another connection")
 	}
 	for _, in := range f.ifaces {
 		if in.SwIfIndex == sw {
 			return in, true, nil
 		}
 	}
-	return mib.Interface{}, false, nil
+	return model.Interface{}, false, nil
 }
 
 func (f *fakeVPP) Counters(context.Context) (Stats, error) {
@@ -84,17 +86,17 @@ func (f *fakeVPP) Counters(context.Context) (Stats, error) {
 			names[in.SwIfIndex] = in.Name
 		}
 	}
-	return Stats{Counters: append([]mib.Counters(nil), f.counters...), Names: names, Segment: f.segment}, nil
+	return Stats{Counters: append([]model.Counters(nil), f.counters...), Names: names, Segment: f.segment}, nil
 }
 
 func newFake() *fakeVPP {
 	return &fakeVPP{
-		ifaces: []mib.Interface{
+		ifaces: []model.Interface{
 			{SwIfIndex: 0, SupSwIfIndex: 0, Name: "local0", DevType: "local"},
 			{SwIfIndex: 1, SupSwIfIndex: 1, Name: "TenGigabitEthernet3/0/0", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 10_000_000},
 			{SwIfIndex: 2, SupSwIfIndex: 1, Name: "TenGigabitEthernet3/0/0.100", DevType: "dpdk", Sub: true, AdminUp: true, LinkUp: true},
 		},
-		counters: []mib.Counters{{}, {RxBytes: 100, RxPackets: 1}, {RxBytes: 10, RxPackets: 1}},
+		counters: []model.Counters{{}, {RxBytes: 100, RxPackets: 1}, {RxBytes: 10, RxPackets: 1}},
 		segment:  1,
 	}
 }
@@ -139,7 +141,7 @@ func startWith(t *testing.T, vpp *fakeVPP, maxAge time.Duration, adjust func(*Po
 			h.trans = append(h.trans, tr)
 			h.mu.Unlock()
 		},
-		SaveIndexes: func(*mib.Indexes) error {
+		SaveIndexes: func(*ifindex.Registry) error {
 			if h.saveFails.Add(-1) >= 0 {
 				return errors.New("disk full")
 			}
@@ -310,7 +312,7 @@ func TestNewSegmentRebuildsFromFreshDetails(t *testing.T) {
 	vpp.mu.Lock()
 	vpp.ifaces[1].SwIfIndex, vpp.ifaces[2].SwIfIndex = 2, 1
 	vpp.ifaces[1].SupSwIfIndex, vpp.ifaces[2].SupSwIfIndex = 2, 2
-	vpp.counters = []mib.Counters{{}, {RxBytes: 7}, {RxBytes: 70}}
+	vpp.counters = []model.Counters{{}, {RxBytes: 7}, {RxBytes: 70}}
 	vpp.segment = 2
 	vpp.mu.Unlock()
 	dumps := vpp.dumps.Load()
@@ -334,11 +336,11 @@ func TestNewSegmentRebuildsFromFreshDetails(t *testing.T) {
 func TestBondMemberEventDumpsAgain(t *testing.T) {
 	vpp := newFake()
 	vpp.ifaces = append(vpp.ifaces,
-		mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "TenGigabitEthernet3/0/1", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 10_000_000},
-		mib.Interface{SwIfIndex: 4, SupSwIfIndex: 4, Name: "BondEthernet0", DevType: "bond", AdminUp: true, LinkUp: true,
-			BondMembers: []mib.BondMember{{SwIfIndex: 3, Active: true}}},
+		model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "TenGigabitEthernet3/0/1", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 10_000_000},
+		model.Interface{SwIfIndex: 4, SupSwIfIndex: 4, Name: "BondEthernet0", DevType: "bond", AdminUp: true, LinkUp: true,
+			BondMembers: []model.BondMember{{SwIfIndex: 3, Active: true}}},
 	)
-	vpp.counters = append(vpp.counters, mib.Counters{}, mib.Counters{})
+	vpp.counters = append(vpp.counters, model.Counters{}, model.Counters{})
 	h := start(t, vpp, time.Second)
 	dumps := vpp.dumps.Load()
 	h.events <- Event{SwIfIndex: 1, LinkUp: true} // not a member: no dump
@@ -400,8 +402,8 @@ func TestSaveFailureLoggedAgain(t *testing.T) {
 func TestBurstIsOneBuild(t *testing.T) {
 	vpp := newFake()
 	for sw := uint32(3); sw < 50; sw++ {
-		vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: "loop" + itoa(sw), DevType: "Loopback"})
-		vpp.counters = append(vpp.counters, mib.Counters{})
+		vpp.ifaces = append(vpp.ifaces, model.Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: "loop" + itoa(sw), DevType: "Loopback"})
+		vpp.counters = append(vpp.counters, model.Counters{})
 	}
 	h := startWith(t, vpp, time.Hour, nil, 0)
 	h.p.mu.Lock() // hold the poller until the whole burst is queued

@@ -1,7 +1,7 @@
 // Package statsread reads VPP's interface counters from the stats segment
 // (the shared memory VPP hands out over stats.sock) through govpp's
 // statsclient, sums them over threads and returns them as plain
-// mib.Counters indexed by sw_if_index.
+// model.Counters indexed by sw_if_index.
 //
 // It never returns a dead or replaced segment's data as current. govpp's
 // long-lived stats connection keeps its mapping of the old segment after a

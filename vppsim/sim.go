@@ -12,7 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	dpmodel "github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppsim/statseg"
 )
 
@@ -902,11 +902,11 @@ func (s *Sim) ClearCounters() {
 
 // Counters returns what the simulator has counted for a sw_if_index,
 // summed over threads: what a reader of the stats segment must see.
-func (s *Sim) Counters(swIfIndex uint32) mib.Counters {
+func (s *Sim) Counters(swIfIndex uint32) dpmodel.Counters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ctr == nil {
-		return mib.Counters{}
+		return dpmodel.Counters{}
 	}
 	c, _ := s.ctr.total(swIfIndex)
 	return c

@@ -22,6 +22,7 @@ import (
 	"go.fd.io/govpp/core"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindexfile"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/metrics"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
@@ -177,7 +178,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		Publish:   session.SetTree,
 		Notify:    a.notifier.Transition,
 		Indexes:   idx,
-		SaveIndexes: func(x *mib.Indexes) error {
+		SaveIndexes: func(x *ifindex.Registry) error {
 			return ifindexfile.Save(cfg.IfIndexFile, x)
 		},
 		Options:         mib.Options{Clock: session.Clock(), LCPNames: cfg.LCPNames, Aliases: aliases},
@@ -197,7 +198,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 // logIfIndexLoad says what loading the ifIndex state found: each problem,
 // and which map the agent starts from, at error level when ifIndexes may
 // change because of it.
-func logIfIndexLoad(log logrus.FieldLogger, path string, idx *mib.Indexes, rep ifindexfile.LoadReport) {
+func logIfIndexLoad(log logrus.FieldLogger, path string, idx *ifindex.Registry, rep ifindexfile.LoadReport) {
 	for _, err := range rep.Problems {
 		log.WithError(err).WithField("file", path).Error("ifIndex state file unusable")
 	}
