@@ -230,9 +230,6 @@ func Build(prev *Snapshot, ifaces []model.Interface, counters []model.Counters, 
 	s.ifKeys, s.stackKeys = ifIndexKeys(s.ifIndex), pairKeys(s.stack)
 	s.bySw = newSwIndex(len(s.rows), func(i int) uint32 { return s.rows[i].swIfIndex })
 	s.src = prev.src
-	if s.src == nil {
-		s.src = &Sources{}
-	}
 	s.buildModules(prev, opt.MIBs, now)
 	return s, idx, trans
 }
@@ -260,7 +257,10 @@ func (s *Snapshot) buildModules(prev *Snapshot, mibs []string, now time.Time) {
 		s.mods, s.objs = served(mibs)
 	}
 	s.parts = make([]any, len(modules))
-	b := &builder{s: s, prev: prev, src: s.src, now: now}
+	b := &builder{s: s, prev: prev, src: s.src, first: prev.src == nil, now: now}
+	if b.src == nil {
+		b.src = &Sources{}
+	}
 	for _, m := range s.mods {
 		if m.build != nil {
 			s.parts[m.id] = m.build(b)

@@ -325,7 +325,9 @@ func TestIndexesClockSteppedBack(t *testing.T) {
 }
 
 func TestNewIndexesFromRejects(t *testing.T) {
-	r := func(name string, ix uint32) ifindex.Record { return ifindex.Record{Name: name, IfIndex: ix, LastSeen: t0} }
+	r := func(name string, ix uint32) ifindex.Record {
+		return ifindex.Record{Name: name, IfIndex: ix, LastSeen: t0}
+	}
 	for name, c := range map[string]struct {
 		recs  []ifindex.Record
 		tombs []ifindex.Tombstone

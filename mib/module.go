@@ -119,7 +119,10 @@ type Sources struct {
 type builder struct {
 	s, prev *Snapshot // prev: the snapshot s follows (never nil)
 	src     *Sources  // never nil
-	now     time.Time
+	// first: no sources were given before these (WithSources), so nothing
+	// in them is a change since the agent started.
+	first bool
+	now   time.Time
 }
 
 // ifRow returns the IF-MIB row of sw_if_index sw in b.s.
