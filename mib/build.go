@@ -247,6 +247,14 @@ func (s *Snapshot) WithSources(src Sources, now time.Time) *Snapshot {
 	return &n
 }
 
+// Sources returns the sources s's other modules were built from.
+func (s *Snapshot) Sources() Sources {
+	if s == nil || s.src == nil {
+		return Sources{}
+	}
+	return *s.src
+}
+
 // buildModules makes the data of every served module but IF-MIB, from
 // s.src and s's rows; prev is the snapshot s follows. mibs nil keeps prev's
 // modules.

@@ -102,6 +102,8 @@ type Config struct {
 	Logger         logrus.FieldLogger
 	// Observer, when set, is told what the poller does (metrics).
 	Observer Observer
+	// IP, when set, feeds the MIB modules other than IF-MIB (ip.go).
+	IP IPConfig
 }
 
 // Source names a data source of the poller, for Observer.
@@ -169,6 +171,8 @@ type Poller struct {
 	// two complete dumps in a row and /if/names agree it is gone.
 	deleted map[string]bool // names VPP said it deleted, until a dump confirms
 	absent  map[string]int  // name -> complete dumps in a row without it
+
+	ip ipState
 }
 
 // New checks cfg and returns a Poller.
@@ -217,6 +221,7 @@ func New(cfg Config) (*Poller, error) {
 		ready:     make(chan struct{}),
 		deleted:   make(map[string]bool),
 		absent:    make(map[string]int),
+		ip:        ipState{kick: make(chan struct{}, 1)},
 	}, nil
 }
 
@@ -336,9 +341,10 @@ func (p *Poller) applyRead(start time.Time, st Stats, err error) {
 func (p *Poller) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); p.saver(ctx) }()
 	go func() { defer wg.Done(); p.readCounters(ctx) }()
+	go func() { defer wg.Done(); p.ipLoop(ctx) }()
 	details := time.NewTicker(p.cfg.DetailsInterval)
 	defer details.Stop()
 	retry := time.NewTimer(0) // the first full build starts at once
@@ -637,6 +643,7 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		p.vppDown = false
 	}
 	p.build(time.Now())
+	p.kickIP()
 	return res, nil
 }
 

@@ -110,7 +110,9 @@ type agent struct {
 	poller   *poller.Poller
 	notifier *poller.Notifier
 	events   chan poller.Event
-	metrics  *metrics.Metrics
+	// neighborEvents carries VPP's neighbour events to the poller.
+	neighborEvents chan poller.NeighborEvent
+	metrics        *metrics.Metrics
 }
 
 // setup checks everything that can be checked before starting (the vppcfg
@@ -141,7 +143,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		ID:          subagentID,
 		Description: "vpp-snmp-agent " + version + ": IF-MIB for VPP",
 		Priority:    uint8(cfg.Priority),
-		Subtrees:    mib.Subtrees(),
+		Subtrees:    mib.Subtrees(cfg.mibList()...),
 		Logger:      log,
 	})
 	if err != nil {
@@ -164,6 +166,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 			statsread.WithMaxBackoff(cfg.PollInterval), statsread.WithTimeout(max(time.Second, cfg.PollInterval))),
 		events: make(chan poller.Event, 256),
 	}
+	a.neighborEvents = make(chan poller.NeighborEvent, 256)
 	a.notifier = poller.NewNotifier(session.Notify, cfg.TrapRate, log)
 	a.metrics = metrics.New()
 	a.metrics.Notifications(a.notifier.Counts)
@@ -181,7 +184,13 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		SaveIndexes: func(x *ifindex.Registry) error {
 			return ifindexfile.Save(cfg.IfIndexFile, x)
 		},
-		Options:         mib.Options{Clock: session.Clock(), LCPNames: cfg.LCPNames, Aliases: aliases},
+		Options: mib.Options{Clock: session.Clock(), LCPNames: cfg.LCPNames, Aliases: aliases, MIBs: cfg.mibList()},
+		IP: poller.IPConfig{
+			Addresses: a.vpp.Addresses,
+			Neighbors: a.vpp.Neighbors,
+			Events:    a.neighborEvents,
+			Interval:  cfg.IPInterval,
+		},
 		MaxAge:          cfg.PollInterval,
 		DetailsInterval: cfg.DetailsInterval,
 		DownAfter:       cfg.VPPDownAfter,
@@ -254,6 +263,7 @@ func (a *agent) serve(ctx context.Context, hup <-chan os.Signal) {
 
 	start(func() { _ = a.vpp.Run(ctx) })
 	start(func() { a.forwardEvents(ctx) })
+	start(func() { a.forwardNeighborEvents(ctx) })
 	start(func() { _ = a.poller.Run(ctx) })
 	start(func() { a.notifier.Run(ctx) })
 	start(func() { a.reloadOnHUP(ctx, hup) })
@@ -327,6 +337,23 @@ func (a *agent) reloadOnHUP(ctx context.Context, hup <-chan os.Signal) {
 			}
 			a.poller.SetAliases(aliases)
 			a.log.WithField("descriptions", len(aliases)).Info("SIGHUP: vppcfg file reloaded")
+		}
+	}
+}
+
+// forwardNeighborEvents turns vppapi's neighbour events into the poller's,
+// dropping what the poller cannot take at once (its periodic dump catches
+// up).
+func (a *agent) forwardNeighborEvents(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-a.vpp.NeighborEvents():
+			select {
+			case a.neighborEvents <- poller.NeighborEvent{Conn: ev.Conn, SwIfIndex: ev.SwIfIndex}:
+			default:
+			}
 		}
 	}
 }
