@@ -158,30 +158,31 @@ func (s *Sim) SetAddress(ifName string, p netip.Prefix, del bool) error {
 	})
 }
 
-// learnNeighbors is ARP/ND on the simulated wire: an interface that passes
-// traffic and has an IPv4 or IPv6 address learns (and refreshes) its peer,
-// the other end of its subnet; one that is down forgets its dynamic
-// neighbours. It runs with the traffic ticker.
+// learnNeighbors is ARP/ND on the simulated wire: an interface's scenario
+// neighbours that are static are set once; the dynamic ones are learnt (and
+// refreshed) while the interface passes traffic and forgotten when it goes
+// down. It runs with the traffic ticker.
 func (s *Sim) learnNeighbors() {
-	type peer struct {
-		sw  uint32
-		ip  netip.Addr
-		mac [6]byte
-	}
-	var want []peer
+	var set, learn []Neighbor
 	up := map[uint32]bool{}
 	s.mu.Lock()
 	if s.model != nil {
 		for _, x := range s.model.ifs {
-			if x == nil || x.Rates.RxPPS == 0 || !x.AdminUp || !s.model.linkUp(x) {
+			if x == nil || len(x.peers) == 0 {
 				continue
 			}
-			up[x.SwIfIndex] = true
-			for _, p := range x.Addresses {
-				if a, ok := peerOf(p); ok {
-					want = append(want, peer{x.SwIfIndex, a, peerMAC(x.SwIfIndex, a)})
+			passing := x.Rates.RxPPS > 0 && x.AdminUp && s.model.linkUp(x)
+			up[x.SwIfIndex] = passing
+			for _, n := range x.peers {
+				n.SwIfIndex = x.SwIfIndex
+				switch {
+				case n.Static && !x.peersSet:
+					set = append(set, n)
+				case !n.Static && passing:
+					learn = append(learn, n)
 				}
 			}
+			x.peersSet = true
 		}
 	}
 	s.mu.Unlock()
@@ -189,47 +190,20 @@ func (s *Sim) learnNeighbors() {
 	var evs []neighborEvent
 	s.nb.mu.Lock()
 	s.nb.init()
-	for _, p := range want {
-		n := Neighbor{SwIfIndex: p.sw, IP: p.ip, MAC: p.mac, Updated: now}
+	for _, n := range append(set, learn...) {
+		n.Updated = now
 		if s.nb.set(n) {
 			evs = append(evs, neighborEvent{n: n})
 		}
 	}
 	for k, n := range s.nb.byKey {
-		if !n.Static && !up[k.sw] {
+		if passing, known := up[k.sw]; known && !passing && !n.Static {
 			delete(s.nb.byKey, k)
 			evs = append(evs, neighborEvent{n: *n, removed: true})
 		}
 	}
 	s.nb.mu.Unlock()
 	s.neighborEvents(evs)
-}
-
-// peerOf returns the other end of a point-to-point subnet (/31, /127) or
-// the next address after the interface's own (other subnets); none for a
-// host route.
-func peerOf(p netip.Prefix) (netip.Addr, bool) {
-	a := p.Addr()
-	if p.Bits() == a.BitLen() {
-		return netip.Addr{}, false
-	}
-	if p.Bits() == a.BitLen()-1 {
-		b := a.AsSlice()
-		b[len(b)-1] ^= 1
-		o, _ := netip.AddrFromSlice(b)
-		return o, true
-	}
-	n := a.Next()
-	if !p.Contains(n) {
-		n = a.Prev()
-	}
-	return n, p.Contains(n)
-}
-
-// peerMAC is a stable locally administered MAC for a learnt peer.
-func peerMAC(sw uint32, a netip.Addr) [6]byte {
-	b := a.AsSlice()
-	return [6]byte{0x02, 0xfe, byte(sw), b[len(b)-3], b[len(b)-2], b[len(b)-1]}
 }
 
 // forgetNeighbors drops every neighbour (VPP restarted).
