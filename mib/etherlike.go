@@ -33,9 +33,10 @@ const (
 )
 
 var dot3StatsTable = &table[etherData]{
-	entry: agentx.OID{1, 3, 6, 1, 2, 1, 10, 7, 2, 1},
-	data:  func(s *Snapshot) *etherData { return dataOf[etherData](s, etherModule) },
-	rows:  func(d *etherData) index { return d.keys },
+	entry:    agentx.OID{1, 3, 6, 1, 2, 1, 10, 7, 2, 1},
+	register: regEntry,
+	data:     func(s *Snapshot) *etherData { return dataOf[etherData](s, etherModule) },
+	rows:     func(d *etherData) index { return d.keys },
 	cols: []column[etherData]{
 		{sub: 1, name: "dot3StatsIndex", value: func(s *Snapshot, d *etherData, i int) agentx.Value {
 			return integer(int32(s.ifIndex[d.ifRow[i]]))

@@ -90,9 +90,10 @@ type nbrRow struct {
 func ipOf(s *Snapshot) *ipData { return dataOf[ipData](s, ipModule) }
 
 var ipAddrTable = &table[ipData]{
-	entry: oidIPAddrEntry,
-	data:  ipOf,
-	rows:  func(d *ipData) index { return &d.addr4Keys },
+	entry:    oidIPAddrEntry,
+	register: regColumns,
+	data:     ipOf,
+	rows:     func(d *ipData) index { return &d.addr4Keys },
 	cols: []column[ipData]{
 		{sub: 1, name: "ipAdEntAddr", value: func(_ *Snapshot, d *ipData, i int) agentx.Value { return ipAddress(d.addr[i].v4[:]) }},
 		{sub: 2, name: "ipAdEntIfIndex", value: func(_ *Snapshot, d *ipData, i int) agentx.Value { return integer(int32(d.addr[i].ifIndex)) }},
@@ -103,9 +104,10 @@ var ipAddrTable = &table[ipData]{
 }
 
 var ipNetToMediaTable = &table[ipData]{
-	entry: oidIPNetToMediaEntry,
-	data:  ipOf,
-	rows:  func(d *ipData) index { return &d.mediaKeys },
+	entry:    oidIPNetToMediaEntry,
+	register: regColumns,
+	data:     ipOf,
+	rows:     func(d *ipData) index { return &d.mediaKeys },
 	cols: []column[ipData]{
 		{sub: 1, name: "ipNetToMediaIfIndex", value: func(_ *Snapshot, d *ipData, i int) agentx.Value {
 			return integer(int32(d.mediaKeys.at(i)[0]))
@@ -119,9 +121,10 @@ var ipNetToMediaTable = &table[ipData]{
 }
 
 var ipAddressPrefixTable = &table[ipData]{
-	entry: oidIPAddressPrefixEntry,
-	data:  ipOf,
-	rows:  func(d *ipData) index { return &d.pfxKeys },
+	entry:    oidIPAddressPrefixEntry,
+	register: regEntry,
+	data:     ipOf,
+	rows:     func(d *ipData) index { return &d.pfxKeys },
 	cols: []column[ipData]{
 		{sub: 5, name: "ipAddressPrefixOrigin", value: func(*Snapshot, *ipData, int) agentx.Value { return integer(originManual) }},
 		{sub: 6, name: "ipAddressPrefixOnLinkFlag", value: func(*Snapshot, *ipData, int) agentx.Value { return integer(truthTrue) }},
@@ -133,9 +136,10 @@ var ipAddressPrefixTable = &table[ipData]{
 }
 
 var ipAddressTable = &table[ipData]{
-	entry: oidIPAddressEntry,
-	data:  ipOf,
-	rows:  func(d *ipData) index { return &d.addrKeys },
+	entry:    oidIPAddressEntry,
+	register: regEntry,
+	data:     ipOf,
+	rows:     func(d *ipData) index { return &d.addrKeys },
 	cols: []column[ipData]{
 		{sub: 3, name: "ipAddressIfIndex", value: func(_ *Snapshot, d *ipData, i int) agentx.Value { return integer(int32(d.addr[i].ifIndex)) }},
 		{sub: 4, name: "ipAddressType", value: func(*Snapshot, *ipData, int) agentx.Value { return integer(addrTypeUnicast) }},
@@ -152,9 +156,10 @@ var ipAddressTable = &table[ipData]{
 }
 
 var ipNetToPhysicalTable = &table[ipData]{
-	entry: oidIPNetToPhysicalEntry,
-	data:  ipOf,
-	rows:  func(d *ipData) index { return &d.nbrKeys },
+	entry:    oidIPNetToPhysicalEntry,
+	register: regEntry,
+	data:     ipOf,
+	rows:     func(d *ipData) index { return &d.nbrKeys },
 	cols: []column[ipData]{
 		{sub: 4, name: "ipNetToPhysicalPhysAddress", value: func(_ *Snapshot, d *ipData, i int) agentx.Value {
 			return agentx.Value{Type: agentx.TypeOctetString, Bytes: d.nbr[i].mac[:]}

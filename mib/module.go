@@ -83,15 +83,17 @@ func served(names []string) ([]*module, []object) {
 }
 
 // Subtrees returns the subtrees to register with the master for the MIB
-// modules named (IF-MIB alone for none), in OID order: each exactly one
-// object, as specific as snmpd's own registration of it, since the most
-// specific registration wins before priority (a broader 1.3.6.1.2.1.2
-// would get nothing).
+// modules named (IF-MIB alone for none), in OID order: each object, as
+// specific as snmpd's own registration of it, since the most specific
+// registration wins before priority (a broader 1.3.6.1.2.1.2 would get
+// nothing).
 func Subtrees(mibs ...string) []agentx.OID {
 	_, objs := served(mibs)
-	out := make([]agentx.OID, len(objs))
-	for i, o := range objs {
-		out[i] = append(agentx.OID(nil), o.registration()...)
+	var out []agentx.OID
+	for _, o := range objs {
+		for _, r := range o.registrations() {
+			out = append(out, append(agentx.OID(nil), r...))
+		}
 	}
 	return out
 }

@@ -10,10 +10,11 @@ import (
 type object interface {
 	// oid is the scalar's OID (without .0), or the table's entry.
 	oid() agentx.OID
-	// registration is the subtree registered with the master: the scalar,
-	// or the table (snmpd registers its own tables so; the most specific
-	// registration wins before priority).
-	registration() agentx.OID
+	// registrations are the subtrees registered with the master: the
+	// scalar, or the table, its entry or each column, as specific as
+	// snmpd's own registration of it (the most specific registration wins
+	// before priority).
+	registrations() []agentx.OID
 	get(s *Snapshot, rest []uint32) agentx.Value
 	next(s *Snapshot, dst agentx.OID, rest []uint32, include bool) (agentx.OID, agentx.Value, bool)
 	// doc lists the object's served columns (or the scalar) for the docs
@@ -45,10 +46,35 @@ type table[D any] struct {
 	// rows returns the table's index in d.
 	rows func(d *D) index
 	cols []column[D] // ascending sub
+	// register says how specific the registration is: snmpd 5.9 registers
+	// most tables whole, but ipAddrTable and ipNetToMediaTable column by
+	// column, and the most specific registration wins before priority.
+	register regLevel
 }
 
-func (t *table[D]) oid() agentx.OID          { return t.entry }
-func (t *table[D]) registration() agentx.OID { return t.entry[:len(t.entry)-1] }
+type regLevel uint8
+
+const (
+	regTable   regLevel = iota // the table
+	regEntry                   // its entry: beats snmpd's table
+	regColumns                 // each column: beats snmpd's columns by priority
+)
+
+func (t *table[D]) oid() agentx.OID { return t.entry }
+
+func (t *table[D]) registrations() []agentx.OID {
+	switch t.register {
+	case regEntry:
+		return []agentx.OID{t.entry}
+	case regColumns:
+		var out []agentx.OID
+		for _, c := range t.doc() {
+			out = append(out, c.OID)
+		}
+		return out
+	}
+	return []agentx.OID{t.entry[:len(t.entry)-1]}
+}
 
 func (t *table[D]) doc() []Column {
 	out := make([]Column, len(t.cols))
@@ -119,9 +145,9 @@ type scalar struct {
 	value func(s *Snapshot) agentx.Value
 }
 
-func (o *scalar) oid() agentx.OID          { return o.at }
-func (o *scalar) registration() agentx.OID { return o.at }
-func (o *scalar) doc() []Column            { return []Column{{Name: o.name, OID: o.at}} }
+func (o *scalar) oid() agentx.OID             { return o.at }
+func (o *scalar) registrations() []agentx.OID { return []agentx.OID{o.at} }
+func (o *scalar) doc() []Column               { return []Column{{Name: o.name, OID: o.at}} }
 
 func (o *scalar) get(s *Snapshot, rest []uint32) agentx.Value {
 	if len(rest) == 1 && rest[0] == 0 {

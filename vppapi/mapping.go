@@ -32,6 +32,7 @@ func fromDetails(d *interfaces.SwInterfaceDetails) model.Interface {
 		MTU:          mtu,
 		LinkMTU:      uint32(d.LinkMtu),
 		MAC:          [6]byte(d.L2Address),
+		Duplex:       model.Duplex(d.LinkDuplex),
 	}
 }
 
