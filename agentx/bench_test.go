@@ -21,8 +21,9 @@ func getNextPDUs(n, rows int) [][]byte {
 	return reqs
 }
 
-// One GetNext PDU decoded, answered from a 100,000-row table and encoded
-// (docs/performance.md, "Targets": under 3 µs, no allocation).
+// One GetNext PDU decoded, answered from a 100,000-row table and encoded:
+// the target is under 3 µs and no allocation, since a walk through snmpd
+// costs one such round trip per varbind.
 func BenchmarkGetNext100k(b *testing.B) {
 	tree := newTableTree(ifXEntryOID, []uint32{1, 6, 10, 15}, 100000, 1)
 	d := newTestDispatcher(tree, "")

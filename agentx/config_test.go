@@ -46,7 +46,7 @@ func TestNewValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.Priority != 100 || s.cfg.Timeout != 5*time.Second || s.cfg.BackoffMax != 2*time.Second || s.network != "unix" {
+	if s.cfg.Priority != 100 || s.cfg.Timeout != 5*time.Second || s.cfg.BackoffMax != time.Second || s.network != "unix" {
 		t.Errorf("defaults: %+v", s.cfg)
 	}
 }

@@ -9,9 +9,10 @@ import (
 )
 
 var (
-	errShutdown     = errors.New("session closed on shutdown")
-	errConnLost     = errors.New("AgentX connection lost before the master answered")
-	errMasterClosed = errors.New("master closed the session")
+	errShutdown        = errors.New("session closed on shutdown")
+	errRegisterRefused = errors.New("master refused registration")
+	errConnLost        = errors.New("AgentX connection lost before the master answered")
+	errMasterClosed    = errors.New("master closed the session")
 )
 
 // callKind is what a PDU of ours was, to act on its Response.
@@ -66,10 +67,15 @@ type conn struct {
 	nextPing                    time.Time
 	reads                       int
 	lastYield                   time.Time // see yield
+	partialSince                time.Time // when the incomplete PDU in rbuf began to arrive
 }
 
 const (
 	initialBuffer = 64 << 10
+	// outBuffer holds a full GetBulk answer and the varbind that overflows
+	// it, so that answering one allocates nothing. A bigger response
+	// buffer (a Get answer of up to maxResponse) is dropped after use.
+	outBuffer = maxBulkResponse + 4<<10
 	// idleEvery makes a busy connection do its periodic work (ping,
 	// timeouts, shutdown) every so many reads as well.
 	idleEvery = 1024
@@ -85,7 +91,7 @@ func newConn(s *Session, t transport) *conn {
 		t:       t,
 		d:       newDispatcher(&s.tree, s.cfg.Context, s.cfg.BeforeRequest),
 		rbuf:    make([]byte, initialBuffer),
-		out:     make([]byte, 0, initialBuffer),
+		out:     make([]byte, 0, outBuffer),
 		waiting: make(map[uint32]*call),
 		outbox:  make(chan *call, 64),
 		done:    make(chan struct{}),
@@ -131,6 +137,7 @@ func (c *conn) loop(ctx context.Context) error {
 // frames handles every complete PDU in the read buffer. Framing is exact:
 // the header's payload_length says where the next PDU starts.
 func (c *conn) frames() error {
+	handled := false
 	for c.re-c.rs >= headerLen {
 		h := parseHeader(c.rbuf[c.rs:c.re])
 		if err := h.check(); err != nil {
@@ -150,17 +157,43 @@ func (c *conn) frames() error {
 		}
 		p := c.rbuf[c.rs : c.rs+total]
 		c.rs += total
+		handled = true
 		if err := c.handle(h, p); err != nil {
 			return err
 		}
 	}
 	if c.rs == c.re {
 		c.rs, c.re = 0, 0
-	} else if c.rs > 0 {
+		if len(c.rbuf) > initialBuffer {
+			// A PDU bigger than usual grew the buffer: let it go.
+			c.rbuf = make([]byte, initialBuffer)
+		}
+		if !c.partialSince.IsZero() {
+			c.partialSince = time.Time{}
+		}
+		return nil
+	}
+	if c.rs > 0 {
 		c.re = copy(c.rbuf, c.rbuf[c.rs:c.re])
 		c.rs = 0
 	}
+	// Part of a PDU waits for the rest, for at most Timeout (checked here
+	// for a master that trickles, and by idle for one that went quiet).
+	now := time.Now()
+	if handled || c.partialSince.IsZero() {
+		c.partialSince = now
+	} else if now.Sub(c.partialSince) >= c.s.cfg.Timeout {
+		return c.stalled()
+	}
 	return nil
+}
+
+// stalled ends a connection whose master stopped in the middle of a PDU:
+// nothing after it can be framed, so leave at once rather than when a ping
+// goes unanswered.
+func (c *conn) stalled() error {
+	c.writeClose(reasonTimeouts)
+	return fmt.Errorf("master sent %d bytes of a PDU and not the rest within %v", c.re-c.rs, c.s.cfg.Timeout)
 }
 
 // handle answers one framed PDU. The request path (Get, GetNext) does one
@@ -176,13 +209,25 @@ func (c *conn) handle(h header, p []byte) error {
 		}
 		return fmt.Errorf("%w (reason %v)", errMasterClosed, reason)
 	}
+	var start time.Time
+	if c.s.cfg.Observer != nil {
+		start = time.Now()
+	}
 	resp, ok := c.d.answerFramed(h, p, c.out[:0])
 	c.out = resp[:0]
+	if cap(resp) > outBuffer {
+		// Only a Get or GetNext of very many ranges gets here: do not
+		// keep up to maxResponse for the rest of the session.
+		c.out = make([]byte, 0, outBuffer)
+	}
 	if !ok {
 		return nil
 	}
 	if err := c.t.write(resp); err != nil {
 		return fmt.Errorf("answering the master: %w", err)
+	}
+	if o := c.s.cfg.Observer; o != nil {
+		o.Answered(h.typ.String(), time.Since(start))
 	}
 	return nil
 }
@@ -218,7 +263,7 @@ func (c *conn) onResponse(b []byte) error {
 		}
 	case callRegister:
 		if p.resError != NoError {
-			return fmt.Errorf("master refused registration of %v at priority %d: %v", cl.subtree, c.s.cfg.Priority, p.resError)
+			return fmt.Errorf("%w of %v at priority %d: %v", errRegisterRefused, cl.subtree, c.s.cfg.Priority, p.resError)
 		}
 		if c.regsLeft--; c.regsLeft == 0 {
 			c.setRegistered()
@@ -236,10 +281,24 @@ func (c *conn) onResponse(b []byte) error {
 }
 
 func (c *conn) setRegistered() {
+	now := time.Now()
 	c.registered = true
-	c.nextPing = time.Now().Add(c.s.cfg.PingInterval)
+	c.nextPing = now.Add(c.s.cfg.PingInterval)
 	c.s.cur.Store(c)
-	c.s.log.WithFields(map[string]any{"session_id": c.sessionID, "subtrees": len(c.s.cfg.Subtrees)}).Info("AgentX session registered")
+	entry := c.s.log.WithFields(map[string]any{"session_id": c.sessionID, "subtrees": len(c.s.cfg.Subtrees)})
+	switch d := c.s.down; {
+	case d.wasUp:
+		entry.WithFields(map[string]any{"down_for": now.Sub(d.since).Round(time.Millisecond), "attempts": d.failures + 1}).
+			Info("AgentX session registered again")
+	case d.failures > 0:
+		entry.WithFields(map[string]any{"waited": now.Sub(d.since).Round(time.Millisecond), "attempts": d.failures + 1}).
+			Info("AgentX session registered")
+	default:
+		entry.Info("AgentX session registered")
+	}
+	if o := c.s.cfg.Observer; o != nil {
+		o.Registered()
+	}
 	if c.s.opts.onConn != nil {
 		c.s.opts.onConn()
 	}
@@ -274,6 +333,9 @@ func (c *conn) idle(ctx context.Context) error {
 		}
 		// Do not hold shutdown for long on a master that does not answer.
 		cl.deadline = now.Add(min(c.s.cfg.Timeout, time.Second))
+	}
+	if !c.partialSince.IsZero() && now.Sub(c.partialSince) >= c.s.cfg.Timeout {
+		return c.stalled()
 	}
 	for id, cl := range c.waiting {
 		if now.Before(cl.deadline) {

@@ -19,10 +19,16 @@ func (emptyTree) Next(dst, _ OID, _ bool) (OID, Value, bool) {
 	return dst[:0], Value{}, false
 }
 
-// Limits of a GetBulk answer (snmpd never sends GetBulk, but other masters
-// may): a response stops growing after this many bytes, at a repetition
-// boundary.
-const maxBulkResponse = 64 << 10
+// Limits of an answer, whole PDU included. An SNMP message is at most
+// 64 KiB, so a GetBulk answer (which may be cut short, RFC 3416 4.2.3) stops
+// at the last varbind within maxBulkResponse. A Get or GetNext must carry
+// one varbind per range, so one that would pass maxResponse is answered
+// tooBig: without the limit, a master's 1 MiB of empty ranges would make
+// tens of MiB of answer.
+const (
+	maxBulkResponse = 64 << 10
+	maxResponse     = maxPayload
+)
 
 // dispatcher answers the master's requests from the current tree. It belongs
 // to one connection's goroutine: its scratch buffers are reused for every PDU
@@ -33,14 +39,6 @@ type dispatcher struct {
 	before  func() // Config.BeforeRequest, or nil
 
 	start, end, name, val OID // scratch, capacity maxOIDLen
-
-	reps []bulkRep // GetBulk repeaters
-}
-
-type bulkRep struct {
-	cur, end OID
-	include  bool
-	done     bool
 }
 
 func newDispatcher(tree *atomic.Pointer[treeRef], context string, before func()) *dispatcher {
@@ -101,11 +99,11 @@ func (d *dispatcher) answerFramed(h header, req []byte, out []byte) (resp []byte
 	var index uint16
 	switch h.typ {
 	case pduGet:
-		status, index = d.get(&r, &w)
+		status, index = d.get(&r, &w, start+maxResponse)
 	case pduGetNext:
-		status, index = d.getNext(&r, &w)
+		status, index = d.getNext(&r, &w, start+maxResponse)
 	case pduGetBulk:
-		status, index = d.getBulk(&r, &w)
+		status, index = d.getBulk(&r, &w, start+maxBulkResponse)
 	case pduTestSet:
 		status, index = d.testSet(&r)
 	case pduCommitSet, pduUndoSet:
@@ -139,8 +137,9 @@ func (d *dispatcher) fail(w *writer, start, body int, status ErrorStatus, index 
 }
 
 // get answers every SearchRange of a Get with the value at its start: one
-// varbind per range, in order (RFC 2741 7.2.3.1).
-func (d *dispatcher) get(r *reader, w *writer) (ErrorStatus, uint16) {
+// varbind per range, in order (RFC 2741 7.2.3.1). An answer that would
+// pass limit bytes of w is tooBig.
+func (d *dispatcher) get(r *reader, w *writer, limit int) (ErrorStatus, uint16) {
 	t := d.load()
 	var i uint16
 	for !r.empty() {
@@ -155,14 +154,18 @@ func (d *dispatcher) get(r *reader, w *writer) (ErrorStatus, uint16) {
 		if w.bad {
 			return GenErr, i
 		}
+		if len(w.b) > limit {
+			return TooBig, 0
+		}
 	}
 	return NoError, 0
 }
 
 // getNext answers every SearchRange with the first name in [start, end),
 // start included when the range says so, or endOfMibView named by the start
-// (RFC 2741 7.2.3.2).
-func (d *dispatcher) getNext(r *reader, w *writer) (ErrorStatus, uint16) {
+// (RFC 2741 7.2.3.2). An answer that would pass limit bytes of w is
+// tooBig.
+func (d *dispatcher) getNext(r *reader, w *writer, limit int) (ErrorStatus, uint16) {
 	t := d.load()
 	var i uint16
 	for !r.empty() {
@@ -176,6 +179,9 @@ func (d *dispatcher) getNext(r *reader, w *writer) (ErrorStatus, uint16) {
 		d.next(t, w, d.start, d.end, include)
 		if w.bad {
 			return GenErr, i
+		}
+		if len(w.b) > limit {
+			return TooBig, 0
 		}
 	}
 	return NoError, 0
@@ -211,14 +217,43 @@ func (d *dispatcher) lookup(t Tree, start, end OID, include bool) (OID, Value, b
 
 // getBulk answers a GetBulk as GetNexts: the non-repeaters once, then the
 // repeaters max-repetitions times, each from its previous answer (RFC 2741
-// 7.2.3.3). It stops early once every repeater is at endOfMibView or the
-// answer passes maxBulkResponse.
-func (d *dispatcher) getBulk(r *reader, w *writer) (ErrorStatus, uint16) {
+// 7.2.3.3). The answer ends at the last varbind within limit bytes of w, or
+// once every repeater is at endOfMibView.
+//
+// Nothing is kept per repeater: each repetition reads the repeaters' ranges
+// again from the request and their previous answers from the response being
+// written, so neither the master's max-repetitions nor its number of
+// ranges costs memory beyond the answer itself.
+func (d *dispatcher) getBulk(r *reader, w *writer, limit int) (ErrorStatus, uint16) {
 	t := d.load()
 	nonRep := int(r.u16())
 	maxRep := int(r.u16())
 	var i uint16
-	d.reps = d.reps[:0]
+	for ; int(i) < nonRep && !r.empty(); i++ {
+		var include bool
+		d.start, include = r.oid(d.start)
+		d.end, _ = r.oid(d.end)
+		if r.err != nil {
+			return ParseError, 0
+		}
+		mark := len(w.b)
+		d.next(t, w, d.start, d.end, include)
+		if w.bad {
+			return GenErr, i + 1
+		}
+		if len(w.b) > limit {
+			w.b = w.b[:mark]
+			return d.skipRanges(r)
+		}
+	}
+	if maxRep == 0 {
+		return d.skipRanges(r)
+	}
+	// The first repetition answers from the ranges themselves.
+	ranges := r.b
+	prev := len(w.b)
+	n := 0
+	allDone := true
 	for !r.empty() {
 		var include bool
 		d.start, include = r.oid(d.start)
@@ -226,47 +261,61 @@ func (d *dispatcher) getBulk(r *reader, w *writer) (ErrorStatus, uint16) {
 		if r.err != nil {
 			return ParseError, 0
 		}
-		i++
-		if int(i) <= nonRep {
-			d.next(t, w, d.start, d.end, include)
-			if w.bad {
-				return GenErr, i
-			}
-			continue
-		}
-		// GetBulk is rare (snmpd never sends it): copying is fine here.
-		cur := make(OID, len(d.start), maxOIDLen)
-		copy(cur, d.start)
-		d.reps = append(d.reps, bulkRep{cur: cur, end: append(OID(nil), d.end...), include: include})
-	}
-	if len(d.reps) == 0 {
-		return NoError, 0
-	}
-	for rep := 0; rep < maxRep; rep++ {
-		allDone := true
-		for k := range d.reps {
-			rp := &d.reps[k]
-			if rp.done {
-				w.varbind(rp.cur, Value{Type: TypeEndOfMIBView})
-				continue
-			}
-			name, v, ok := d.lookup(t, rp.cur, rp.end, rp.include)
-			if !ok {
-				rp.done = true
-				w.varbind(rp.cur, Value{Type: TypeEndOfMIBView})
-				continue
-			}
+		mark := len(w.b)
+		if !d.next(t, w, d.start, d.end, include) {
 			allDone = false
-			w.varbind(name, v)
-			rp.cur = append(rp.cur[:0], name...)
-			rp.include = false
 		}
 		if w.bad {
 			return GenErr, 0
 		}
-		if allDone || len(w.b) > maxBulkResponse {
-			break
+		if len(w.b) > limit {
+			w.b = w.b[:mark]
+			return d.skipRanges(r)
 		}
+		n++
+	}
+	// Every later one continues from the previous one's answers, which are
+	// the last n varbinds written (in the request's byte order).
+	for rep := 1; rep < maxRep && !allDone; rep++ {
+		rq := reader{b: ranges, big: r.big}
+		ra := reader{b: w.b[prev:], big: r.big}
+		prev = len(w.b)
+		allDone = true
+		for range n {
+			rq.oid(d.start)
+			d.end, _ = rq.oid(d.end)
+			var last Value
+			d.start, last = ra.varbind(d.start, d.val)
+			if rq.err != nil || ra.err != nil {
+				return GenErr, 0
+			}
+			mark := len(w.b)
+			if last.Type == TypeEndOfMIBView {
+				w.varbind(d.start, last)
+			} else if !d.next(t, w, d.start, d.end, false) {
+				allDone = false
+			}
+			if w.bad {
+				return GenErr, 0
+			}
+			if len(w.b) > limit {
+				w.b = w.b[:mark]
+				return NoError, 0
+			}
+		}
+	}
+	return NoError, 0
+}
+
+// skipRanges checks the ranges left unanswered when a GetBulk answer is
+// full: the request must still parse.
+func (d *dispatcher) skipRanges(r *reader) (ErrorStatus, uint16) {
+	for !r.empty() {
+		d.start, _ = r.oid(d.start)
+		d.end, _ = r.oid(d.end)
+	}
+	if r.err != nil {
+		return ParseError, 0
 	}
 	return NoError, 0
 }

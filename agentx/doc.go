@@ -28,7 +28,10 @@
 // gets exactly one varbind per SearchRange (snmpd batches several ranges,
 // across registrations, in one PDU). GetNext honours include and the range
 // end, answering endOfMibView named by the start when nothing precedes the
-// end. GetBulk (never sent by snmpd) is built from GetNext. TestSet is
+// end. GetBulk (never sent by snmpd) is built from GetNext, keeps no state
+// per repeater and ends at the last varbind within 64 KiB, whatever the
+// master's max-repetitions and number of ranges; a Get or GetNext answer
+// that would pass 1 MiB is tooBig. TestSet is
 // refused with notWritable naming the first varbind; CommitSet and UndoSet
 // get noError; CleanupSet gets no Response (RFC 2741 7.2.4.4). Any other
 // PDU from the master gets parseError; a PDU whose header cannot be framed
@@ -46,8 +49,21 @@
 // lock, log or goroutine handoff per PDU. On Linux, unix sockets bypass the
 // netpoller with blocking read(2)/write(2) on the socket (SO_RCVTIMEO bounds
 // each read to 50 ms so that pings, Notifies and shutdown are handled);
-// TCP uses a net.Conn. Run reconnects with capped exponential backoff on
-// any failure and registers every subtree again.
+// TCP uses a net.Conn. A PDU whose first bytes arrived must be complete
+// within Config.Timeout, or the session closes (reason timeouts).
+//
+// # Reconnecting
+//
+// Run reconnects on any failure and registers every subtree again: with
+// capped exponential backoff (100 ms to 1 s), and for a unix socket also as
+// soon as the socket's path appears or is replaced, which it checks with
+// stat(2) every 20 ms while the master is down (a restarted snmpd binds a
+// new socket; the session is registered again within tens of milliseconds).
+// A master that cannot be reached is never silent: the first failure is a
+// warning naming the address, the error and what to check, and so is one
+// at least every minute after; the attempts in between are debug lines,
+// and the reconnection is one info line saying how long the master was
+// away.
 //
 // Config.BeforeRequest, when set, runs once per Get, GetNext or GetBulk PDU
 // before the tree is loaded (the agent refreshes ageing counters there); it

@@ -29,7 +29,11 @@ func newFakeMaster(t testing.TB) *fakeMaster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	path := filepath.Join(dir, "m")
+	return newFakeMasterAt(t, filepath.Join(dir, "m"))
+}
+
+// newFakeMasterAt listens at path (whose directory must exist).
+func newFakeMasterAt(t testing.TB, path string) *fakeMaster {
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)

@@ -11,8 +11,8 @@ import (
 	"testing"
 )
 
-// fixturePDU is one PDU of the captured snmpd sessions in testdata/netsnmp
-// (copied from shared/fixtures/agentx-netsnmp-5.9.3).
+// fixturePDU is one PDU of the snmpd 5.9.3 sessions captured in
+// testdata/netsnmp (its README says how they were recorded).
 type fixturePDU struct {
 	file, dir, typ string
 	line           int

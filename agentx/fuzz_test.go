@@ -55,8 +55,9 @@ func FuzzDecode(f *testing.F) {
 }
 
 // FuzzDispatch: the dispatcher answers any framed PDU without panicking;
-// its answer decodes, echoes the IDs, and carries exactly one varbind per
-// range of a Get or GetNext it did not refuse.
+// its answer decodes, echoes the IDs, carries exactly one varbind per
+// range of a Get or GetNext it did not refuse, and stays within the GetBulk
+// budget.
 func FuzzDispatch(f *testing.F) {
 	addSeeds(f)
 	tree := multiTree{
@@ -99,6 +100,9 @@ func FuzzDispatch(f *testing.F) {
 			if len(p.varbinds) != len(req.ranges) {
 				t.Fatalf("%d varbinds for %d ranges", len(p.varbinds), len(req.ranges))
 			}
+		}
+		if h.typ == pduGetBulk && len(resp) > maxBulkResponse {
+			t.Fatalf("GetBulk answer of %d bytes", len(resp))
 		}
 	})
 }

@@ -84,6 +84,7 @@ type ErrorStatus uint16
 // Error statuses used by this package.
 const (
 	NoError               ErrorStatus = 0
+	TooBig                ErrorStatus = 1
 	GenErr                ErrorStatus = 5
 	NotWritable           ErrorStatus = 17
 	OpenFailed            ErrorStatus = 256
@@ -102,7 +103,7 @@ const (
 )
 
 var errorNames = map[ErrorStatus]string{
-	NoError: "noError", GenErr: "genErr", NotWritable: "notWritable",
+	NoError: "noError", TooBig: "tooBig", GenErr: "genErr", NotWritable: "notWritable",
 	OpenFailed: "openFailed", NotOpen: "notOpen", IndexWrongType: "indexWrongType",
 	IndexAlreadyAllocated: "indexAlreadyAllocated", IndexNoneAvailable: "indexNoneAvailable",
 	IndexNotAllocated: "indexNotAllocated", UnsupportedContext: "unsupportedContext",

@@ -11,11 +11,13 @@ import (
 const rawAvailable = true
 
 // rawTransport talks to a unix socket with blocking read(2) and write(2) on
-// the file descriptor, bypassing the netpoller: docs/performance.md ("Why raw system calls") measured
-// the netpoller's park/unpark per PDU as the largest cost left in a walk.
-// syscall.Read enters the runtime's syscall state, so a blocked read never
-// holds up the garbage collector; SO_RCVTIMEO still bounds it so that the
-// session can ping, send queued Notifies and notice shutdown.
+// the file descriptor, bypassing the netpoller: measured in walks through
+// snmpd, the netpoller's park and unpark per PDU was the largest cost left
+// (a net.Conn loop used about 12 µs of CPU per PDU and walked at 3.6× the
+// time per varbind of snmpd's native IF-MIB; blocking reads on the fd,
+// 3.2–3.4×). syscall.Read enters the runtime's syscall state, so a blocked
+// read never holds up the garbage collector; SO_RCVTIMEO still bounds it so
+// that the session can ping, send queued Notifies and notice shutdown.
 type rawTransport struct {
 	fd int
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -29,8 +30,9 @@ type Config struct {
 	ID          OID
 	Description string
 	// Timeout is the Open's o.timeout (whole seconds, 1..255) and how long
-	// the session waits for the master's Response to its own PDUs and for a
-	// connect. Default 5 s.
+	// the session waits for the master's Response to its own PDUs, for a
+	// connect, and for the rest of a PDU whose first bytes arrived. Default
+	// 5 s.
 	Timeout time.Duration
 	// Priority of every registration, lower wins; default 100, below
 	// snmpd's own 127 so that identical subtrees are ours. 0 means the
@@ -48,27 +50,49 @@ type Config struct {
 	// disables.
 	PingInterval time.Duration
 	// BackoffMin and BackoffMax bound the capped exponential backoff
-	// between connection attempts. Defaults 100 ms and 2 s, so that a
-	// restarted master is served again within 3 s.
+	// between connection attempts. Defaults 100 ms and 1 s. For a unix
+	// socket the session also watches the socket's path while the master
+	// is down and connects as soon as it appears or is replaced (within
+	// about 20 ms), so there the backoff is only a fallback.
 	BackoffMin, BackoffMax time.Duration
 	// BeforeRequest, when set, runs once before each Get, GetNext or
 	// GetBulk is answered, before the tree is loaded: a tree whose data
 	// ages (counters) refreshes it here. It runs on the request path, so it
 	// must be cheap when there is nothing to do.
 	BeforeRequest func()
+	// Observer, when set, is told of every request answered and every
+	// registration, for metrics.
+	Observer Observer
 	// Logger gets session events (connected, lost, refused); never one line
-	// per request. Default: discard.
+	// per request. While the master cannot be reached it gets a warning at
+	// the first failure and at least once a minute after (as long as
+	// BackoffMax is under a minute), debug lines for the attempts in
+	// between, and one info line on reconnecting. Default: discard.
 	Logger logrus.FieldLogger
+}
+
+// Observer watches a session. Answered runs on the request path, after the
+// answer is written: it must be cheap (no allocation, no lock held long)
+// and must not block.
+type Observer interface {
+	// Answered: a request of kind ("Get", "GetNext", "GetBulk", "TestSet",
+	// ...) was answered took after it was read.
+	Answered(kind string, took time.Duration)
+	// Registered: a session was opened and its subtrees registered.
+	Registered()
 }
 
 // Option adjusts a Session beyond its Config.
 type Option func(*options)
 
 type options struct {
-	big    bool          // our PDUs in network byte order
-	netIO  bool          // use net.Conn even for unix sockets
-	poll   time.Duration // read poll interval
-	onConn func()        // test hook: a connection registered
+	big       bool          // our PDUs in network byte order
+	netIO     bool          // use net.Conn even for unix sockets
+	poll      time.Duration // read poll interval
+	watch     time.Duration // how often a unix socket's path is checked while down
+	warnEvery time.Duration // the least often an outage is logged as a warning
+	onConn    func()        // test hook: a connection registered
+	onDial    func()        // test hook: a connection attempt begins
 }
 
 // WithByteOrder sets the byte order of the session's PDUs (the master then
@@ -94,6 +118,17 @@ type Session struct {
 	tree  atomic.Pointer[treeRef]
 	clock *masterClock
 	cur   atomic.Pointer[conn] // the registered connection, nil when none
+
+	down outage // touched only by Run's goroutine
+}
+
+// outage is what Run knows of the time since the last registered session
+// ended (or since Run began), for the log.
+type outage struct {
+	since    time.Time // when it began
+	failures int       // failed attempts since
+	wasUp    bool      // a session was registered before it
+	lastWarn time.Time
 }
 
 // New validates cfg and returns a Session ready to Run.
@@ -118,7 +153,7 @@ func New(cfg Config, opts ...Option) (*Session, error) {
 		cfg.BackoffMin = 100 * time.Millisecond
 	}
 	if cfg.BackoffMax <= 0 {
-		cfg.BackoffMax = 2 * time.Second
+		cfg.BackoffMax = time.Second
 	}
 	if cfg.BackoffMax < cfg.BackoffMin {
 		return nil, fmt.Errorf("AgentX backoff: max %v below min %v", cfg.BackoffMax, cfg.BackoffMin)
@@ -138,8 +173,9 @@ func New(cfg Config, opts ...Option) (*Session, error) {
 	}
 	s := &Session{
 		cfg: cfg, network: network, address: address,
-		opts:  options{big: true, poll: 50 * time.Millisecond},
-		log:   cfg.Logger.WithField("agentx", cfg.Addr),
+		opts: options{big: true, poll: 50 * time.Millisecond,
+			watch: 20 * time.Millisecond, warnEvery: time.Minute},
+		log:   cfg.Logger.WithField("agentx", network+":"+address),
 		clock: newMasterClock(),
 	}
 	for _, o := range opts {
@@ -170,13 +206,18 @@ func (s *Session) Connected() bool { return s.cur.Load() != nil }
 // Run connects, opens the session, registers every subtree and serves the
 // master's requests until ctx is done; then it closes the session (reason
 // shutdown) and returns nil. Whenever the connection fails or the master
-// closes it, Run reconnects with capped exponential backoff and registers
-// everything again.
+// closes it, Run reconnects and registers everything again: with capped
+// exponential backoff, and for a unix socket also as soon as the socket's
+// path appears or is replaced (a restarted snmpd makes a new socket).
 func (s *Session) Run(ctx context.Context) error {
 	backoff := s.cfg.BackoffMin
-	failures := 0
-	wasUp := false // the last session registered: its end is news
+	s.down = outage{since: time.Now()}
+	w := s.newWatch()
 	for {
+		w.mark()
+		if s.opts.onDial != nil {
+			s.opts.onDial()
+		}
 		t, err := s.dial()
 		if err == nil {
 			var registered bool
@@ -186,31 +227,92 @@ func (s *Session) Run(ctx context.Context) error {
 				return nil
 			}
 			if registered {
-				backoff, failures, wasUp = s.cfg.BackoffMin, 0, true
+				backoff = s.cfg.BackoffMin
+				s.down = outage{since: time.Now(), wasUp: true}
+				w.settled()
 			}
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		failures++
-		entry := s.log.WithError(err).WithField("retry_in", backoff)
-		switch {
-		case failures == 1 && wasUp:
-			entry.Warn("AgentX session ended; reconnecting")
-		case failures == 1:
-			entry.Warn("AgentX master not reachable; retrying")
-		default:
-			entry.Debug("AgentX connection attempt failed")
-		}
-		wasUp = false
-		timer := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		s.failed(err, time.Now())
+		if !s.wait(ctx, w, backoff) {
 			return nil
-		case <-timer.C:
 		}
 		backoff = min(2*backoff, s.cfg.BackoffMax)
+	}
+}
+
+// failed logs a failed attempt: a warning at the first and then at least
+// every warnEvery, so that a master that never comes is never silent; debug
+// lines in between.
+func (s *Session) failed(err error, now time.Time) {
+	d := &s.down
+	d.failures++
+	var msg string
+	var fields map[string]any
+	switch {
+	case d.failures == 1 && d.wasUp:
+		msg = "AgentX session ended; reconnecting"
+	case d.failures == 1:
+		msg = "AgentX master not reachable; retrying"
+	case now.Sub(d.lastWarn) >= s.opts.warnEvery:
+		msg = "AgentX master still not reachable; IF-MIB is not served"
+		fields = map[string]any{"down_for": now.Sub(d.since).Round(time.Millisecond), "attempts": d.failures}
+	default:
+		s.log.WithError(err).WithField("attempt", d.failures).Debug("AgentX connection attempt failed")
+		return
+	}
+	d.lastWarn = now
+	entry := s.log.WithError(err).WithFields(fields)
+	if hint := s.advice(err); hint != "" {
+		entry = entry.WithField("check", hint)
+	}
+	entry.Warn(msg)
+}
+
+// advice says what to check after err, or "".
+func (s *Session) advice(err error) string {
+	addr := s.network + ":" + s.address
+	switch {
+	case errors.Is(err, syscall.ENOENT):
+		return fmt.Sprintf("no socket at %s: is snmpd running, with \"master agentx\" and \"agentXSocket %s\" in its configuration?", s.address, addr)
+	case errors.Is(err, syscall.ECONNREFUSED) && s.network == "unix":
+		return fmt.Sprintf("nothing listens on %s: snmpd is stopped, or was killed and left its socket behind", s.address)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("nothing listens on %s: is snmpd running, with \"master agentx\" and \"agentXSocket %s\" in its configuration?", s.address, addr)
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return "snmpd's agentXPerms must let this user or group write the socket, and every directory above it must be searchable"
+	case errors.Is(err, errRegisterRefused):
+		return "another subagent holds this subtree at the same priority, or the master refuses the context"
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, errMasterClosed):
+		return "snmpd closed the connection: it was stopped or restarted (its log says why)"
+	}
+	return ""
+}
+
+// wait returns true when the next attempt is due: after backoff, or as soon
+// as the watched path says so. It returns false when ctx is done.
+func (s *Session) wait(ctx context.Context, w *pathWatch, backoff time.Duration) bool {
+	timer := time.NewTimer(backoff)
+	defer timer.Stop()
+	var tick <-chan time.Time
+	if w != nil {
+		tk := time.NewTicker(s.opts.watch)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return true
+		case now := <-tick:
+			if w.due(now) {
+				return true
+			}
+		}
 	}
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -448,4 +450,105 @@ func checkWalk(lines []snmpdtest.Line, ref []Varbind) error {
 		}
 	}
 	return nil
+}
+
+// snmpd SIGKILLed and restarted on the same socket path, 5 times, staying
+// down longer each time (until the session has tried 0, 1, ... 4 times, so
+// that its backoff has grown): each time the session registers again and
+// serves. The attempts and the delays from the new socket's creation (its
+// mtime, which the kernel truncates to a clock tick of a few ms: the
+// delays are over-estimated by up to that) to the connection and to the
+// registration are reported.
+func TestSnmpdRestartReregisters(t *testing.T) {
+	sd := snmpdtest.Start(t, snmpdtest.Options{})
+	path := strings.TrimPrefix(sd.AgentXAddr, "unix:")
+	var dials, lastDial atomic.Int64
+	regs := make(chan time.Time, 4)
+	tree := ifTree("vpp")
+	startAgent(t, sd, tree, Config{}, withHooks(func() {
+		dials.Add(1)
+		lastDial.Store(time.Now().UnixNano())
+	}, func() {
+		select {
+		case regs <- time.Now():
+		default:
+		}
+	}))
+	<-regs
+	probe := oidAppend(ifEntryOID, 2, 2)
+	var toDial, toReg []time.Duration
+	for round := range 5 {
+		sd.Kill()
+		d0 := dials.Load()
+		for deadline := time.Now().Add(10 * time.Second); dials.Load() < d0+int64(round); {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: %d attempts in 10 s while snmpd was down", round, dials.Load()-d0)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		sd.Restart(t)
+		var reg time.Time
+		select {
+		case reg = <-regs:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: not registered 10 s after snmpd restarted (%d attempts)\nsnmpd log:\n%s", round, dials.Load()-d0, sd.Log())
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := dials.Load() - d0
+		if n < 1 {
+			t.Errorf("round %d: registered again without connecting", round)
+		}
+		dial := time.Unix(0, lastDial.Load())
+		toDial = append(toDial, dial.Sub(fi.ModTime()))
+		toReg = append(toReg, reg.Sub(fi.ModTime()))
+		t.Logf("round %d: %d connection attempts; socket created, then connected after %v, registered after %v", round, n,
+			dial.Sub(fi.ModTime()).Round(10*time.Microsecond), reg.Sub(fi.ModTime()).Round(10*time.Microsecond))
+		wantLines(t, cmdLines(t, sd, "snmpget", dotted(probe)), []Varbind{{probe, tree.Get(probe)}})
+	}
+	for _, d := range []struct {
+		what string
+		ds   []time.Duration
+	}{{"connection", toDial}, {"registration", toReg}} {
+		slices.Sort(d.ds)
+		t.Logf("from socket to %s over %d rounds: min %v, median %v, max %v", d.what, len(d.ds), d.ds[0], d.ds[len(d.ds)/2], d.ds[len(d.ds)-1])
+	}
+}
+
+// The same over TCP, where there is no path to watch: the backoff, capped
+// at 1 s, brings the session back. The delay from snmpd answering again
+// (Restart returning) to the registration is reported.
+func TestSnmpdRestartReregistersTCP(t *testing.T) {
+	sd := snmpdtest.Start(t, snmpdtest.Options{AgentXSocket: fmt.Sprintf("tcp:127.0.0.1:%d", freeTCPPort(t))})
+	var dials atomic.Int64
+	regs := make(chan time.Time, 4)
+	tree := ifTree("vpp")
+	startAgent(t, sd, tree, Config{}, withHooks(func() { dials.Add(1) }, func() {
+		select {
+		case regs <- time.Now():
+		default:
+		}
+	}))
+	<-regs
+	probe := oidAppend(ifEntryOID, 2, 2)
+	var delays []time.Duration
+	for round := range 3 {
+		sd.Kill()
+		d0 := dials.Load()
+		sd.Restart(t)
+		up := time.Now()
+		var reg time.Time
+		select {
+		case reg = <-regs:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: not registered 10 s after snmpd restarted (%d attempts)\nsnmpd log:\n%s", round, dials.Load()-d0, sd.Log())
+		}
+		delays = append(delays, reg.Sub(up))
+		t.Logf("round %d: %d connection attempts; registered %v after snmpd answered", round, dials.Load()-d0, reg.Sub(up).Round(10*time.Microsecond))
+		wantLines(t, cmdLines(t, sd, "snmpget", dotted(probe)), []Varbind{{probe, tree.Get(probe)}})
+	}
+	slices.Sort(delays)
+	t.Logf("from snmpd answering to registration over %d rounds: min %v, median %v, max %v", len(delays), delays[0], delays[len(delays)/2], delays[len(delays)-1])
 }

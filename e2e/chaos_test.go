@@ -282,6 +282,21 @@ func TestChaos(t *testing.T) {
 			t.Fatalf("%s: 1 s later the states differ from VPP's: %s", what, d)
 		}
 	}
+	// converged waits for the agent to catch up after a fault that cut it
+	// off from VPP (a restart): storms are timed from there.
+	converged := func(what string) {
+		t.Helper()
+		eventually(t, 15*time.Second, what, func() error {
+			got, err := servedStates(t, sd, ix)
+			if err != nil {
+				return err
+			}
+			if d := diffStates(got, chaosStates(sim)); d != "" {
+				return fmt.Errorf("%s", d)
+			}
+			return nil
+		})
+	}
 	settled("at start")
 	rss0 := rssKiB(t, a.cmd.Process.Pid)
 
@@ -355,6 +370,7 @@ func TestChaos(t *testing.T) {
 		fault("fault renumber", vppsim.FaultRenumber)
 		faults += 7
 		sim.ClearFaults()
+		converged(fmt.Sprintf("round %d: the states right after the faults", round))
 		storm(100)
 		settled(fmt.Sprintf("round %d: storm after the faults", round))
 
@@ -379,16 +395,7 @@ func TestChaos(t *testing.T) {
 		if err := <-restarted; err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the states right after VPP's return", func() error {
-			got, err := servedStates(t, sd, ix)
-			if err != nil {
-				return err
-			}
-			if d := diffStates(got, chaosStates(sim)); d != "" {
-				return fmt.Errorf("%s", d)
-			}
-			return nil
-		})
+		converged(fmt.Sprintf("round %d: the states right after VPP's return", round))
 		faults++
 
 		// snmpd killed and restarted: the declared window of walk errors.

@@ -97,6 +97,19 @@ func TestMetrics(t *testing.T) {
 	if own < 10 || goF == 0 || proc == 0 {
 		t.Errorf("families: %d vpp_snmp_agent_*, %d go_*, %d process_*; want at least 10, and some of each", own, goF, proc)
 	}
+	if _, err := bulkwalk(t, sd, oidIfXTable); err != nil {
+		t.Fatal(err)
+	}
+	samples, _, err := scrape(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`vpp_snmp_agent_agentx_requests_total{type="GetNext"}`, `vpp_snmp_agent_connections_total{peer="snmpd"}`,
+		`vpp_snmp_agent_agentx_answer_duration_seconds_count`} {
+		if v, ok := samples[s]; !ok || v == "0" {
+			t.Errorf("%s = %q after a walk, want above 0", s, v)
+		}
+	}
 	if samples["vpp_snmp_agent_vpp_up"] != "1" {
 		t.Errorf("vpp_snmp_agent_vpp_up = %q while connected, want 1", samples["vpp_snmp_agent_vpp_up"])
 	}

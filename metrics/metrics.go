@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/poller"
 )
 
@@ -133,14 +134,15 @@ func (m *Metrics) VPPConnected(up bool) {
 	}
 }
 
-// SnmpdRegistered records an AgentX session registered with the master.
-func (m *Metrics) SnmpdRegistered() { m.connections.WithLabelValues("snmpd").Inc() }
+// Registered implements agentx.Observer: a session registered with the
+// master (snmpd).
+func (m *Metrics) Registered() { m.connections.WithLabelValues("snmpd").Inc() }
 
-// AgentXAnswered records one AgentX request of kind (the PDU type's name:
-// Get, GetNext, GetBulk, TestSet...) answered in took. It is on the answer
-// path: a map read of a map never written after New, an atomic add and a
-// histogram bucket search.
-func (m *Metrics) AgentXAnswered(kind string, took time.Duration) {
+// Answered implements agentx.Observer: one request of kind (the PDU type's
+// name: Get, GetNext, GetBulk, TestSet...) answered in took. It is on the
+// answer path: a read of a map never written after New, an atomic add and
+// a histogram bucket search.
+func (m *Metrics) Answered(kind string, took time.Duration) {
 	c, ok := m.requestBy[kind]
 	if !ok {
 		c = m.requestBy["other"]
@@ -224,4 +226,7 @@ func (m *Metrics) Serve(ctx context.Context, addr string) (net.Addr, func() erro
 	}, nil
 }
 
-var _ poller.Observer = (*Metrics)(nil)
+var (
+	_ poller.Observer = (*Metrics)(nil)
+	_ agentx.Observer = (*Metrics)(nil)
+)

@@ -24,8 +24,8 @@ func TestObserverFeedsFamilies(t *testing.T) {
 	m.Refreshed(poller.SourceStats, time.Second, fmt.Errorf("reading: %w", poller.ErrStatsGone))
 	m.Refreshed(poller.SourceInterfaces, time.Millisecond, poller.ErrShortDump)
 	m.VPPConnected(true)
-	m.AgentXAnswered("GetNext", 20*time.Microsecond)
-	m.AgentXAnswered("Bogus", 20*time.Microsecond)
+	m.Answered("GetNext", 20*time.Microsecond)
+	m.Answered("Bogus", 20*time.Microsecond)
 	m.Notifications(func() (uint64, uint64) { return 4, 1 })
 	for _, c := range []struct {
 		name string
@@ -128,4 +128,45 @@ func TestDashboardUsesOurFamilies(t *testing.T) {
 	if used < 10 {
 		t.Errorf("the dashboard queries %d agent series, want them all", used)
 	}
+}
+
+// BenchmarkAnswered is what the metrics cost an AgentX answer.
+func BenchmarkAnswered(b *testing.B) {
+	m := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Answered("GetNext", 20*time.Microsecond)
+	}
+}
+
+// BenchmarkAnsweredWhileScraped is the same while /metrics is gathered
+// without pause from another goroutine (far more often than the once a
+// second or so of a real scraper), to show a scrape does not hold answers.
+func BenchmarkAnsweredWhileScraped(b *testing.B) {
+	m := New()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	scrapes := 0
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := m.reg.Gather(); err != nil {
+				b.Error(err)
+				return
+			}
+			scrapes++
+		}
+	}()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Answered("GetNext", 20*time.Microsecond)
+	}
+	close(stop)
+	<-done
+	b.ReportMetric(float64(scrapes), "scrapes")
 }

@@ -398,7 +398,9 @@ func (p *Poller) Run(ctx context.Context) error {
 					downCheck.Reset(p.cfg.DownAfter)
 				}
 			case ev.Resync:
-				needFull = true
+				// A new connection is worth a dump at once, whatever the
+				// backoff of the failures while there was none.
+				needFull, waiting, backoff = true, false, firstRetry
 				apiLost = time.Time{}
 				downCheck.Stop()
 			case ev.Conn != p.conn:
@@ -406,13 +408,12 @@ func (p *Poller) Run(ctx context.Context) error {
 				// answered by) the dump its Resync asked for; an older one's
 				// is stale.
 				needFull = needFull || ev.Conn > p.conn
-			case needFull:
-				// A dump is due anyway and will say what the event says.
-				p.noteDeleted(ev)
 			default:
+				// Applied even with a dump due: a short dump may lack the
+				// interface, whose row then keeps what this event says.
 				var ok bool
 				ok, pending = p.applyEvents(ctx, ev)
-				needFull = !ok
+				needFull = needFull || !ok
 			}
 		}
 		if !needFull || waiting {

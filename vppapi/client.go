@@ -226,6 +226,15 @@ func (c *Client) connect(ctx context.Context) (*session, api.Watcher, error) {
 	s := &session{conn: conn, ctx: sctx, cancel: cancel, adapter: vpp}
 	if d, ok := vpp.(interface{ Done() <-chan struct{} }); ok {
 		s.closed = d.Done()
+		// Requests in flight (a ping, a dump) fail at once rather than at
+		// their timeout: their replies can no longer come.
+		go func() {
+			select {
+			case <-s.closed:
+				cancel()
+			case <-sctx.Done():
+			}
+		}()
 	}
 	ok := false
 	defer func() {

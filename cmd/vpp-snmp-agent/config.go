@@ -64,6 +64,14 @@ func defaultConfig() config {
 const usageText = `vpp-snmp-agent: an AgentX subagent serving IF-MIB for the interfaces of VPP.
 
 Usage: vpp-snmp-agent [flags]
+       vpp-snmp-agent check [flags]
+
+check connects once to everything the agent uses (VPP's API and stats
+sockets, the vppcfg and ifIndex files, snmpd's AgentX socket), prints one
+line per part starting with ok, warn or FAIL, and exits 0 when the agent
+would work, 1 when not. It takes the same flags and environment, after the
+word check; it changes nothing (the ifIndex file is only read). Run it first,
+as the agent's user, when something does not work.
 
 Every flag can also be set with an environment variable VPP_SNMP_<NAME>
 (e.g. VPP_SNMP_AGENTX_ADDR, VPP_SNMP_POLL_INTERVAL); a flag wins over the
@@ -74,6 +82,7 @@ Examples:
   vpp-snmp-agent --agentx-addr tcp:127.0.0.1:705 --config /etc/vpp/vppcfg.yaml
   vpp-snmp-agent -a 127.0.0.1:705                   # the Python agent's form
   VPP_SNMP_LOG_LEVEL=debug vpp-snmp-agent --log-format json
+  vpp-snmp-agent check --agentx-addr tcp:127.0.0.1:705
 
 Flags:
 `
@@ -109,6 +118,9 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
+		if fs.Arg(0) == "check" {
+			return cfg, errors.New("check must come first: vpp-snmp-agent check [flags]")
+		}
 		return cfg, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	return cfg, cfg.validate()

@@ -60,6 +60,10 @@ func main() {
 // configuration (a restart could not fix it either): it is logged and the
 // agent starts.
 func run(args []string, stdout, stderr io.Writer) int {
+	// check is a subcommand: the first argument, its flags after it.
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], stdout, stderr)
+	}
 	cfg, err := parseConfig(args, stdout)
 	if errors.Is(err, errHelp) {
 		return 0
@@ -138,12 +142,14 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 			return nil, fmt.Errorf("--config: %w", err)
 		}
 	}
+	m := metrics.New()
 	session, err := agentx.New(agentx.Config{
 		Addr:        cfg.AgentXAddr,
 		ID:          subagentID,
 		Description: "vpp-snmp-agent " + version + ": IF-MIB for VPP",
 		Priority:    uint8(cfg.Priority),
 		Subtrees:    mib.Subtrees(cfg.mibList()...),
+		Observer:    m,
 		Logger:      log,
 	})
 	if err != nil {
@@ -168,7 +174,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	}
 	a.neighborEvents = make(chan poller.NeighborEvent, 256)
 	a.notifier = poller.NewNotifier(session.Notify, cfg.TrapRate, log)
-	a.metrics = metrics.New()
+	a.metrics = m
 	a.metrics.Notifications(a.notifier.Counts)
 	p, err := poller.New(poller.Config{
 		Interfaces: func(ctx context.Context) (poller.Dump, error) {

@@ -53,8 +53,8 @@ func TestManPage(t *testing.T) {
 	if strings.Contains(stdout.String(), manPageArg) {
 		t.Errorf("--help mentions %q: it is for the package build only", manPageArg)
 	}
-	if code := run([]string{manPageArg, "extra"}, &stdout, &stderr); code != 2 {
-		t.Errorf("%s with another argument: exit %d, want 2", manPageArg, code)
+	if code := run([]string{manPageArg, "extra"}, &stdout, &stderr); code != exitConfig {
+		t.Errorf("%s with another argument: exit %d, want %d", manPageArg, code, exitConfig)
 	}
 }
 
