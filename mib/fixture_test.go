@@ -31,6 +31,7 @@ func loadDetails(t testing.TB) []model.Interface {
 		Flags                   uint32
 		Type                    uint32
 		LinkSpeed, LinkMtu      uint32
+		LinkDuplex              uint32
 		Mtu                     []uint32
 		InterfaceName           string
 		InterfaceDevType        string
@@ -46,7 +47,7 @@ func loadDetails(t testing.TB) []model.Interface {
 			Name: r.InterfaceName, Tag: r.Tag, DevType: r.InterfaceDevType,
 			Sub:     r.Type == 1, // IF_API_TYPE_SUB
 			AdminUp: r.Flags&1 != 0, LinkUp: r.Flags&2 != 0,
-			LinkSpeed: r.LinkSpeed, LinkMTU: r.LinkMtu,
+			LinkSpeed: r.LinkSpeed, LinkMTU: r.LinkMtu, Duplex: model.Duplex(r.LinkDuplex),
 		}
 		if len(r.Mtu) > 0 {
 			in.MTU = r.Mtu[0]
@@ -151,6 +152,10 @@ func format(v agentx.Value) string {
 		return fmt.Sprintf("Timeticks: (%d)", v.Integer)
 	case agentx.TypeCounter64:
 		return fmt.Sprintf("Counter64: %d", v.Integer)
+	case agentx.TypeIPAddress:
+		if len(v.Bytes) == 4 {
+			return fmt.Sprintf("IpAddress: %d.%d.%d.%d", v.Bytes[0], v.Bytes[1], v.Bytes[2], v.Bytes[3])
+		}
 	}
 	return fmt.Sprintf("type %d", v.Type)
 }

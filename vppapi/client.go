@@ -269,8 +269,8 @@ func (c *Client) connect(ctx context.Context) (*session, api.Watcher, error) {
 		return nil, nil, err
 	}
 	if err := c.watchNeighbors(rctx, s); err != nil {
-		w.Close()
-		return nil, nil, err
+		// the periodic neighbour dump still serves them, later
+		c.log.WithError(err).Warn("no neighbour events from VPP; neighbours are seen at the next dump")
 	}
 	ok = true
 	return s, w, nil

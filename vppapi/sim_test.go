@@ -143,7 +143,7 @@ func want(s *vppsim.Sim) []model.Interface {
 		i := model.Interface{
 			SwIfIndex: x.SwIfIndex, SupSwIfIndex: x.SupSwIfIndex, Name: x.Name, Tag: x.Tag, DevType: x.DevType,
 			Sub: x.Kind == vppsim.KindSub, AdminUp: x.AdminUp, LinkUp: x.LinkUp, LinkSpeed: x.LinkSpeed,
-			MTU: x.MTU[0], LinkMTU: uint32(x.LinkMTU), MAC: x.MAC,
+			MTU: x.MTU[0], LinkMTU: uint32(x.LinkMTU), MAC: x.MAC, Duplex: model.Duplex(x.LinkDuplex),
 		}
 		if i.Sub {
 			// VPP reports the speed of the hardware interface under a
