@@ -255,6 +255,20 @@ func (s *Snapshot) Sources() Sources {
 	return *s.src
 }
 
+// sameJoin says whether s joins the same sources to the same rows as
+// prev: same sources, and every row at the same ifIndex and sw_if_index.
+func sameJoin(prev, s *Snapshot) bool {
+	if prev.src != s.src || len(prev.rows) != len(s.rows) || !slices.Equal(prev.ifIndex, s.ifIndex) {
+		return false
+	}
+	for i := range s.rows {
+		if s.rows[i].swIfIndex != prev.rows[i].swIfIndex {
+			return false
+		}
+	}
+	return true
+}
+
 // buildModules makes the data of every served module but IF-MIB, from
 // s.src and s's rows; prev is the snapshot s follows. mibs nil keeps prev's
 // modules.
@@ -265,7 +279,7 @@ func (s *Snapshot) buildModules(prev *Snapshot, mibs []string, now time.Time) {
 		s.mods, s.objs = served(mibs)
 	}
 	s.parts = make([]any, len(modules))
-	b := &builder{s: s, prev: prev, src: s.src, first: prev.src == nil, now: now}
+	b := &builder{s: s, prev: prev, src: s.src, first: prev.src == nil, now: now, sameJoin: sameJoin(prev, s)}
 	if b.src == nil {
 		b.src = &Sources{}
 	}

@@ -136,6 +136,12 @@ type keyList struct {
 	off  []uint32
 }
 
+// newKeyList makes room for n keys of about width subids.
+func newKeyList(n, width int) keyList {
+	l := keyList{flat: make([]uint32, 0, n*width), off: make([]uint32, 1, n+1)}
+	return l
+}
+
 func (l *keyList) push(v ...uint32) { l.flat = append(l.flat, v...) }
 
 func (l *keyList) end() {
@@ -149,17 +155,38 @@ func (l *keyList) at(i int) agentx.OID { return l.flat[l.off[i]:l.off[i+1]] }
 
 func (l *keyList) len() int { return max(len(l.off)-1, 0) }
 
-// sorted returns the order of l's keys (positions in l) ascending, dropping
-// all but the first of equal keys, and the keys in that order, each after
-// lead.
-func (l *keyList) sorted(lead agentx.OID) ([]int32, oidKeys) {
-	order := make([]int32, l.len())
+// sorted returns the keys ascending, each after lead, with all but the
+// first of equal keys dropped; order, the position in l of each key kept;
+// and row, the position in the result of each key of l (its equal's, for
+// one dropped).
+func (l *keyList) sorted(lead agentx.OID) (order, row []int32, k oidKeys) {
+	n := l.len()
+	order = make([]int32, n)
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortStableFunc(order, func(a, b int32) int { return l.at(int(a)).Compare(l.at(int(b))) })
-	order = slices.CompactFunc(order, func(a, b int32) bool { return l.at(int(a)).Compare(l.at(int(b))) == 0 })
-	k := oidKeys{
+	cmpKeys := func(a, b int32) int {
+		if c := l.at(int(a)).Compare(l.at(int(b))); c != 0 {
+			return c
+		}
+		return int(a) - int(b) // the first of equal keys first
+	}
+	// VPP dumps by sw_if_index, which is often the keys' order already
+	if !slices.IsSortedFunc(order, cmpKeys) {
+		slices.SortFunc(order, cmpKeys)
+	}
+	row = make([]int32, n)
+	kept := order[:0]
+	for _, p := range order {
+		if len(kept) > 0 && l.at(int(kept[len(kept)-1])).Compare(l.at(int(p))) == 0 {
+			row[p] = int32(len(kept) - 1)
+			continue
+		}
+		row[p] = int32(len(kept))
+		kept = append(kept, p)
+	}
+	order = kept
+	k = oidKeys{
 		flat: make([]uint32, 0, len(l.flat)+len(order)*len(lead)),
 		off:  make([]uint32, 0, len(order)+1),
 		lead: len(lead),
@@ -169,5 +196,5 @@ func (l *keyList) sorted(lead agentx.OID) ([]int32, oidKeys) {
 		k.flat = append(append(k.flat, lead...), l.at(int(p))...)
 		k.off = append(k.off, uint32(len(k.flat)))
 	}
-	return order, k
+	return order, row, k
 }

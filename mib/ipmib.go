@@ -198,15 +198,18 @@ func pushAddr(l *keyList, a netip.Addr) uint32 {
 
 func buildIP(b *builder) any {
 	s := b.s
-	d := &ipData{}
 	prev := prevData[ipData](b, ipModule)
+	if b.sameJoin && prev != nil {
+		return prev // an interface-only change: nothing here moved
+	}
+	d := &ipData{}
 	at := s.stamp(b.now)
 	if b.first {
 		at = 0 // before the agent knew
 	}
 
 	// ipAddressTable, with ipAddrTable its IPv4 rows
-	var kl keyList
+	kl := newKeyList(len(b.src.Addresses), 6)
 	rows := make([]addrRow, 0, len(b.src.Addresses))
 	plen := make([]uint8, 0, len(b.src.Addresses))
 	for _, a := range b.src.Addresses {
@@ -228,16 +231,20 @@ func buildIP(b *builder) any {
 		rows = append(rows, row)
 		plen = append(plen, uint8(a.Prefix.Bits()))
 	}
-	order, keys := kl.sorted(nil)
+	order, _, keys := kl.sorted(nil)
 	d.addrKeys = keys
 	d.addr = make([]addrRow, len(order))
-	var pl keyList // the prefixes, in d.addr's order
+	pl := newKeyList(len(order), 8) // the prefixes, in d.addr's order
+	j := 0                          // position in prev, merged by key
 	for i, p := range order {
 		row := rows[p]
 		key := keys.at(i)
 		row.created, row.changed = at, at
 		if prev != nil {
-			if j, ok := prev.addrKeys.find(key); ok {
+			for j < len(prev.addr) && prev.addrKeys.at(j).Compare(key) < 0 {
+				j++
+			}
+			if j < len(prev.addr) && prev.addrKeys.at(j).Compare(key) == 0 {
 				pr := &prev.addr[j]
 				row.created, row.changed = pr.created, pr.changed
 				pk := prev.pfxKeys.at(int(pr.pfx))
@@ -258,18 +265,17 @@ func buildIP(b *builder) any {
 	for n4 < len(order) && keys.at(n4)[0] == inetIPv4 {
 		n4++
 	}
-	d.addr4Keys = oidKeys{flat: keys.flat, off: keys.off[:n4+1], lead: 2} // skip (1, 4)
-	if n4 == 0 {
-		d.addr4Keys = oidKeys{}
+	if n4 > 0 {
+		d.addr4Keys = oidKeys{flat: keys.flat, off: keys.off[:n4+1], lead: 2} // skip (1, 4)
 	}
-	_, d.pfxKeys = pl.sorted(oidIPAddressPrefixOrigin)
+	_, pfxRow, pfxKeys := pl.sorted(oidIPAddressPrefixOrigin)
+	d.pfxKeys = pfxKeys
 	for i := range d.addr {
-		j, _ := d.pfxKeys.find(pl.at(i))
-		d.addr[i].pfx = int32(j)
+		d.addr[i].pfx = pfxRow[i]
 	}
 
 	// ipNetToPhysicalTable, with ipNetToMediaTable its IPv4 rows
-	var nl keyList
+	nl := newKeyList(len(b.src.Neighbors), 7)
 	nrows := make([]nbrRow, 0, len(b.src.Neighbors))
 	for _, n := range b.src.Neighbors {
 		r, ok := b.ifRow(n.SwIfIndex)
@@ -285,10 +291,10 @@ func buildIP(b *builder) any {
 		nl.end()
 		nrows = append(nrows, row)
 	}
-	norder, nkeys := nl.sorted(nil)
+	norder, _, nkeys := nl.sorted(nil)
 	d.nbrKeys = nkeys
 	d.nbr = make([]nbrRow, len(norder))
-	var ml keyList
+	ml := newKeyList(len(norder), 5)
 	for i, p := range norder {
 		d.nbr[i] = nrows[p]
 		if k := nkeys.at(i); k[1] == inetIPv4 {

@@ -124,7 +124,10 @@ type builder struct {
 	// first: no sources were given before these (WithSources), so nothing
 	// in them is a change since the agent started.
 	first bool
-	now   time.Time
+	// sameJoin: the sources and the rows' ifIndex and sw_if_index are
+	// prev's, so a module built from nothing else may keep prev's data.
+	sameJoin bool
+	now      time.Time
 }
 
 // ifRow returns the IF-MIB row of sw_if_index sw in b.s.
