@@ -28,6 +28,11 @@ type module struct {
 var modules []*module
 
 func register(m *module) *module {
+	for _, o := range m.objects {
+		if p, ok := o.(interface{ prepare() }); ok {
+			p.prepare()
+		}
+	}
 	modules = append(modules, m)
 	slices.SortFunc(modules, func(a, b *module) int { return strings.Compare(a.name, b.name) })
 	for i, m := range modules {

@@ -46,6 +46,9 @@ type table[D any] struct {
 	// rows returns the table's index in d.
 	rows func(d *D) index
 	cols []column[D] // ascending sub
+	// at[sub] is the position of the first column at or after sub, for
+	// sub up to the last column's (made by prepare, at init).
+	at []uint8
 	// register says how specific the registration is: snmpd 5.9 registers
 	// most tables whole, but ipAddrTable and ipNetToMediaTable column by
 	// column, and the most specific registration wins before priority.
@@ -84,13 +87,25 @@ func (t *table[D]) doc() []Column {
 	return out
 }
 
+// prepare makes t.at; register calls it once, at init.
+func (t *table[D]) prepare() {
+	last := t.cols[len(t.cols)-1].sub
+	t.at = make([]uint8, last+1)
+	c := 0
+	for sub := range t.at {
+		for t.cols[c].sub < uint32(sub) {
+			c++
+		}
+		t.at[sub] = uint8(c)
+	}
+}
+
 // column returns the position of the first column at or after sub.
 func (t *table[D]) column(sub uint32) int {
-	i := 0
-	for i < len(t.cols) && t.cols[i].sub < sub {
-		i++
+	if int(sub) < len(t.at) {
+		return int(t.at[sub])
 	}
-	return i
+	return len(t.cols)
 }
 
 func (t *table[D]) get(s *Snapshot, rest []uint32) agentx.Value {
