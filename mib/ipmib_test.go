@@ -278,3 +278,16 @@ func TestNoAllocsIPMIB(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+func mustAddr(t *testing.T, s string) netip.Addr {
+	t.Helper()
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func addrOn(sw uint32, p string) model.Address {
+	return model.Address{SwIfIndex: sw, Prefix: netip.MustParsePrefix(p)}
+}
