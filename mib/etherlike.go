@@ -20,9 +20,8 @@ func init() {
 
 // etherData is the rows of dot3StatsTable: a subset of IF-MIB's.
 type etherData struct {
-	keys   index          // ifIndexKeys
-	ifRow  []int32        // the IF-MIB row of each
-	duplex []model.Duplex // parallel to ifRow
+	keys  index   // ifIndexKeys
+	ifRow []int32 // the IF-MIB row of each
 }
 
 // dot3StatsDuplexStatus values (RFC 3635).
