@@ -37,9 +37,11 @@
 #   BENCH_GETLAT_N=100000  interfaces in vppsim for it
 #   BENCH_GETLAT_SECS=40   how long GETs are sent, per configuration
 #   BENCH_GETLAT_RATE=45   GETs per second (Poisson arrivals, 1 s timeout, no retry)
-#   BENCH_GETLAT_CONFIGS=agent  configurations measured, one after the other,
+#   BENCH_GETLAT_CONFIGS="agent agent-scraped"  configurations measured, one after the other,
 #                          each alone on the machine: agent, agent-b (the agent
-#                          at $BENCH_AGENT_B), floor (bench/floor's table)
+#                          at $BENCH_AGENT_B), agent-scraped (the agent with
+#                          --metrics-addr, /metrics scraped every second: a
+#                          scrape must not slow an answer), floor (bench/floor)
 #   BENCH_GETLAT_SAVE=DIR  copy each configuration's per-GET latencies there
 #
 # The agent always runs with its default flags and without the caller's GOGC
@@ -72,7 +74,8 @@ BENCH_GETLAT=${BENCH_GETLAT:-1}
 BENCH_GETLAT_N=${BENCH_GETLAT_N:-100000}
 BENCH_GETLAT_SECS=${BENCH_GETLAT_SECS:-40}
 BENCH_GETLAT_RATE=${BENCH_GETLAT_RATE:-45}
-BENCH_GETLAT_CONFIGS=${BENCH_GETLAT_CONFIGS:-agent}
+BENCH_GETLAT_CONFIGS=${BENCH_GETLAT_CONFIGS:-agent agent-scraped}
+METRICS_PORT=19710 # agent-scraped's /metrics, on loopback
 export MIBS= # numeric OIDs only; Debian ships no MIB files by default
 
 ALLCPUS="0-$(($(nproc) - 1))"
@@ -316,11 +319,13 @@ start_configs() {
 			rows[$c]=$n
 			minidx[$c]=1000
 			;;
-		agent | agent-b)
+		agent | agent-b | agent-scraped)
 			# agent-b: another build of the agent ($BENCH_AGENT_B), for A/B
-			# comparisons of a change in the same run.
-			local abin=$BIN/vpp-snmp-agent aport=16162
+			# comparisons of a change in the same run. agent-scraped: the
+			# agent with --metrics-addr, scraped every second while measured.
+			local abin=$BIN/vpp-snmp-agent aport=16162 aflags=()
 			if [ "$c" = agent-b ]; then abin=${BENCH_AGENT_B:-}; aport=16165; fi
+			if [ "$c" = agent-scraped ]; then aport=16168; aflags=(--metrics-addr "127.0.0.1:$METRICS_PORT"); fi
 			if [ ! -x "$abin" ] || [ ! -x "$BIN/vppsim" ]; then
 				say "   $c: skipped, ${abin:-BENCH_AGENT_B} or $BIN/vppsim not built"
 				continue
@@ -337,7 +342,7 @@ start_configs() {
 			wait_for_file "$d/api.sock" vppsim "$d/vppsim.log"
 			start_snmpd "$c" "$NSX" $aport 1
 			env -u GOGC -u GOMEMLIMIT "$abin" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
-				--stats-socket "$d/stats.sock" --ifindex-file "$d/ifindex.json" >"$d/agent.log" 2>&1 &
+				--stats-socket "$d/stats.sock" --ifindex-file "$d/ifindex.json" "${aflags[@]}" >"$d/agent.log" 2>&1 &
 			pids+=($!)
 			sub[$c]=$!
 			simpid[$c]=$sim
@@ -563,7 +568,7 @@ getlat() {
 	say ""
 	say "== GET latency: N=$n interfaces, $BENCH_GETLAT_RATE GETs/s for $BENCH_GETLAT_SECS s per configuration, one configuration at a time ($BENCH_GETLAT_CONFIGS)"
 	for c in $BENCH_GETLAT_CONFIGS; do
-		case $c in agent | agent-b | floor) ;; *) die "BENCH_GETLAT_CONFIGS: $c is not agent, agent-b or floor" ;; esac
+		case $c in agent | agent-b | agent-scraped | floor) ;; *) die "BENCH_GETLAT_CONFIGS: $c is not agent, agent-b, agent-scraped or floor" ;; esac
 		local t0=$SECONDS
 		start_configs "$n" "$c" quick
 		if [[ " $CONFIGS " != *" $c "* ]] || [ -n "${skip[$c]}" ]; then
@@ -575,6 +580,12 @@ getlat() {
 		local watch="snmpd=${snmpdpid[$c]}"
 		if [ -n "${simpid[$c]:-}" ]; then watch="$c=${sub[$c]},$watch,vppsim=${simpid[$c]}"; else watch="$c=${sub[$c]},$watch"; fi
 		say "   $c: serving $n interfaces $((SECONDS - t0)) s after start; GETs begin after one walk of ifIndex"
+		local scraper=
+		if [ "$c" = agent-scraped ]; then
+			# A Prometheus scrape of /metrics every second meanwhile.
+			(while sleep 1; do curl -sf -o /dev/null "http://127.0.0.1:$METRICS_PORT/metrics" || echo "scrape failed" >>"$d/scrape.err"; done) &
+			scraper=$!
+		fi
 		if ! line=$(ip netns exec "$NSX" "$DIR/bin/getlatency" --target "127.0.0.1:${port[$c]}" \
 			--rate "$BENCH_GETLAT_RATE" --duration "${BENCH_GETLAT_SECS}s" --timeout 1s --min-ifindex 1000 \
 			--expect "$n" --raw "$d/getlat.raw" --watch "$watch" --label "getlat $c N=$n" 2>"$d/getlat.err"); then
@@ -582,6 +593,11 @@ getlat() {
 			failed=1
 			stop_configs
 			continue
+		fi
+		if [ -n "$scraper" ]; then
+			kill "$scraper" 2>/dev/null || true
+			wait "$scraper" 2>/dev/null || true
+			[ ! -s "$d/scrape.err" ] || say "   $c: $(wc -l <"$d/scrape.err") scrapes of /metrics failed"
 		fi
 		say "   $line"
 		echo "$line" >>"$DIR/getlat.txt"

@@ -127,7 +127,7 @@ func oid(s string) []uint32 {
 }
 
 // TestHandleCapturedPDUs answers PDUs captured from snmpd 5.9.3 (see
-// shared/fixtures/agentx-netsnmp-5.9.3/README.md) from a 3-row table whose
+// agentx/testdata/netsnmp/README.md) from a 3-row table whose
 // ifIndex starts at 1, as the capture's subagent served.
 func TestHandleCapturedPDUs(t *testing.T) {
 	h := &handler{mib: newFloorMIB(3, 1)}
