@@ -12,6 +12,7 @@ import (
 	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/binapi/ip_neighbor"
 	"go.fd.io/govpp/binapi/ip_types"
+	"go.fd.io/govpp/binapi/memclnt"
 	"go.fd.io/govpp/core"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
@@ -110,24 +111,61 @@ func (c *Client) Addresses(ctx context.Context, conn uint64, sws []uint32) ([]mo
 	ctx, cancel := s.requestContext(ctx, c.reqTimeout)
 	defer cancel()
 	var out []model.Address
-	for _, sw := range sws {
-		for _, v6 := range []bool{false, true} {
-			err := dump(ctx, s.conn, &ip.IPAddressDump{SwIfIndex: interface_types.InterfaceIndex(sw), IsIPv6: v6}, func(m api.Message) error {
-				d, ok := m.(*ip.IPAddressDetails)
-				if !ok {
-					return unexpected(m)
-				}
-				if p, ok := prefixFrom(d.Prefix); ok {
-					out = append(out, model.Address{SwIfIndex: uint32(d.SwIfIndex), Prefix: p})
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("dumping addresses of interface %d: %w", sw, err)
-			}
+	for len(sws) > 0 {
+		n := min(len(sws), addressBatch)
+		if err := addressBatchDump(ctx, s.conn, sws[:n], &out); err != nil {
+			return nil, err
 		}
+		sws = sws[n:]
 	}
 	return out, nil
+}
+
+// addressBatch is how many interfaces' address dumps are in flight at
+// once: VPP answers one interface and one family per request, so at
+// 100,000 interfaces waiting for each in turn would cost 200,000 round
+// trips. Each request yields few replies, so a batch stays well within the
+// reply queue.
+const addressBatch = 256
+
+// addressBatchDump sends both families' ip_address_dump of every interface
+// of sws, each followed by a control_ping, on one stream, and then reads
+// the replies until every ping is answered: one round trip per batch.
+func addressBatchDump(ctx context.Context, conn api.Connection, sws []uint32, out *[]model.Address) error {
+	stream, err := conn.NewStream(ctx, core.WithReplySize(replyQueue))
+	if err != nil {
+		return fmt.Errorf("dumping addresses: %w", err)
+	}
+	defer func() { _ = stream.Close() }()
+	pings := 0
+	for _, sw := range sws {
+		for _, v6 := range []bool{false, true} {
+			if err := stream.SendMsg(&ip.IPAddressDump{SwIfIndex: interface_types.InterfaceIndex(sw), IsIPv6: v6}); err != nil {
+				return fmt.Errorf("dumping addresses of interface %d: %w", sw, err)
+			}
+			if err := stream.SendMsg(&memclnt.ControlPing{}); err != nil {
+				return fmt.Errorf("dumping addresses of interface %d: %w", sw, err)
+			}
+			pings++
+		}
+	}
+	for pings > 0 {
+		m, err := stream.RecvMsg()
+		if err != nil {
+			return fmt.Errorf("dumping addresses: %w", err)
+		}
+		switch m := m.(type) {
+		case *memclnt.ControlPingReply:
+			pings--
+		case *ip.IPAddressDetails:
+			if p, ok := prefixFrom(m.Prefix); ok {
+				*out = append(*out, model.Address{SwIfIndex: uint32(m.SwIfIndex), Prefix: p})
+			}
+		default:
+			return fmt.Errorf("dumping addresses: %w", unexpected(m))
+		}
+	}
+	return nil
 }
 
 // Neighbors returns VPP's IPv4 and IPv6 neighbours on interface sw (~0:
