@@ -77,7 +77,7 @@ func startIPMIB(t *testing.T, extra ...string) (*vppsim.Sim, *snmpdtest.Snmpd, v
 	needBinaries(t)
 	dir := shortDir(t)
 	sim, socks := startSim(t, dir, simOptions{})
-	sd := snmpdtest.Start(t, snmpdtest.Options{})
+	sd := snmpdtest.Start(t, snmpdtest.Options{RWCommunity: true})
 	startAgent(t, dir, sd, socks, append([]string{"--ip-interval", "1s"}, extra...)...)
 	waitServing(t, sd, 15*time.Second, -1)
 	return sim, sd, socks
@@ -240,6 +240,24 @@ func TestIPMIBDefaultRouter(t *testing.T) {
 			}
 			return nil
 		})
+	})
+
+	t.Run("writes are refused", func(t *testing.T) {
+		ix := ifIndexOfName("TenGigabitEthernet3/0/0")
+		for _, set := range [][]string{
+			{"1.3.6.1.2.1.4.34.1.10." + inetIndex(netip.MustParseAddr("192.0.2.1")), "i", "6"}, // ipAddressRowStatus destroy
+			{oidIPNetToPhysicalType + "." + ix + ".1.4.192.0.2.7", "i", "4"},                   // create a neighbour
+			{"1.3.6.1.2.1.4.20.1.3.192.0.2.1", "a", "255.255.255.0"},                           // ipAdEntNetMask
+		} {
+			out, err := sd.Cmd(t, "snmpset", set...)
+			if err == nil || !strings.Contains(err.Error(), "notWritable") {
+				t.Errorf("snmpset %v: %v, output %q; want notWritable", set, err, out)
+			}
+		}
+		g := mustGet(t, sd, oidIPAddressIfIndex+".1.4.192.0.2.1")
+		if l := g["."+oidIPAddressIfIndex+".1.4.192.0.2.1"]; l.Value != ix {
+			t.Errorf("after the refused SETs: %s", l)
+		}
 	})
 
 	t.Run("EtherLike dot3StatsDuplexStatus", func(t *testing.T) {
