@@ -94,6 +94,19 @@ func (p *Poller) ipLoop(ctx context.Context) {
 	}
 }
 
+// forgetSources drops the addresses and neighbours of the last API
+// connection before a build joins them to another's interfaces (a restarted
+// VPP may give their sw_if_index values to other interfaces); the dump
+// that follows every full build brings the new ones. p.mu is held.
+func (p *Poller) forgetSources() {
+	if p.snap == nil {
+		return
+	}
+	if src := p.snap.Sources(); len(src.Addresses) > 0 || len(src.Neighbors) > 0 {
+		p.snap = p.snap.WithSources(mib.Sources{}, time.Now()) // published by the build
+	}
+}
+
 // dumpIP dumps every address and neighbour and publishes them.
 func (p *Poller) dumpIP(ctx context.Context) error {
 	p.mu.Lock()

@@ -80,3 +80,25 @@ func TestIPSources(t *testing.T) {
 		t.Errorf("ifInOctets.1001 = %d after an IP update", v.Integer)
 	}
 }
+
+// TestIPSourcesFollowTheConnection: after VPP reconnects, the addresses are
+// joined by the new connection's sw_if_index values.
+func TestIPSourcesFollowTheConnection(t *testing.T) {
+	ip := &fakeIP{addrs: []model.Address{{SwIfIndex: 1, Prefix: netip.MustParsePrefix("192.0.2.1/31")}}}
+	vpp := newFake()
+	vpp.conn = 1
+	h := startWith(t, vpp, time.Second, func(p *Poller) {
+		p.cfg.IP = IPConfig{Addresses: ip.Addresses, Neighbors: ip.Neighbors, Interval: time.Hour}
+		p.opt.MIBs = mib.MIBs()
+	}, 0)
+	ipAdEntIfIndex := agentx.OID{1, 3, 6, 1, 2, 1, 4, 20, 1, 2, 192, 0, 2, 1}
+	h.waitFor("ipAdEntIfIndex.192.0.2.1 on 1001", func() bool { return h.tree.Load().Get(ipAdEntIfIndex).Integer == 1001 })
+	vpp.mu.Lock()
+	vpp.conn = 2
+	vpp.mu.Unlock()
+	ip.mu.Lock()
+	ip.addrs = []model.Address{{SwIfIndex: 2, Prefix: netip.MustParsePrefix("192.0.2.1/31")}}
+	ip.mu.Unlock()
+	h.events <- Event{Resync: true, Conn: 2}
+	h.waitFor("ipAdEntIfIndex.192.0.2.1 on 1002", func() bool { return h.tree.Load().Get(ipAdEntIfIndex).Integer == 1002 })
+}

@@ -638,6 +638,9 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		short = ErrShortDump
 	}
 	p.cfg.Observer.Refreshed(SourceInterfaces, dumpTook, short)
+	if dump.Conn != p.conn {
+		p.forgetSources()
+	}
 	p.conn = dump.Conn
 	if p.vppDown {
 		p.log.WithField("interfaces", len(dump.Interfaces)).Info("VPP is back: serving its interfaces' states again")
