@@ -110,52 +110,88 @@ const (
 // and lower (2) are the index, not-accessible.
 const colIfStackStatus = 3
 
-// ifCol declares a column of a table whose rows are the interfaces.
-func ifCol(sub uint32, name string, v func(s *Snapshot, r *row, c *ctrRow, i int) agentx.Value) column[Snapshot] {
-	return column[Snapshot]{sub: sub, name: name, value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-		return v(s, &s.rows[i], &s.ctr[i], i)
-	}}
-}
-
 var ifTable = &table[Snapshot]{
 	entry: oidIfEntry,
 	data:  self,
 	rows:  ifRows,
 	cols: []column[Snapshot]{
-		ifCol(colIfIndex, "ifIndex", func(s *Snapshot, _ *row, _ *ctrRow, i int) agentx.Value { return integer(int32(s.ifIndex[i])) }),
-		ifCol(colIfDescr, "ifDescr", func(s *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value { return s.octets(r.descr) }),
-		ifCol(colIfType, "ifType", func(_ *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value { return integer(int32(r.ifType)) }),
-		ifCol(colIfMtu, "ifMtu", func(_ *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value {
+		{sub: colIfIndex, name: "ifIndex", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			return integer(int32(s.ifIndex[i]))
+		}},
+		{sub: colIfDescr, name: "ifDescr", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
+			return s.octets(r.descr)
+		}},
+		{sub: colIfType, name: "ifType", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
+			return integer(int32(r.ifType))
+		}},
+		{sub: colIfMtu, name: "ifMtu", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
 			return integer(int32(min(r.mtu, maxInteger32)))
-		}),
-		ifCol(colIfSpeed, "ifSpeed", func(_ *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value {
+		}},
+		{sub: colIfSpeed, name: "ifSpeed", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
 			return gauge32(r.speedKbps * 1000) // saturates at 4294967295
-		}),
-		ifCol(colIfPhysAddress, "ifPhysAddress", func(s *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value { return s.octets(r.mac) }),
-		ifCol(colIfAdminStatus, "ifAdminStatus", func(_ *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value { return integer(int32(r.admin)) }),
-		ifCol(colIfOperStatus, "ifOperStatus", func(_ *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value { return integer(int32(r.oper)) }),
-		ifCol(colIfLastChange, "ifLastChange", func(s *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value { return s.ticks(r.lastChange) }),
-		ifCol(colIfInOctets, "ifInOctets", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.c[cInOctets]) }),
-		ifCol(colIfInUcastPkts, "ifInUcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.inUcast) }),
-		ifCol(colIfInNUcastPkts, "ifInNUcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value {
+		}},
+		{sub: colIfPhysAddress, name: "ifPhysAddress", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
+			return s.octets(r.mac)
+		}},
+		{sub: colIfAdminStatus, name: "ifAdminStatus", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
+			return integer(int32(r.admin))
+		}},
+		{sub: colIfOperStatus, name: "ifOperStatus", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
+			return integer(int32(r.oper))
+		}},
+		{sub: colIfLastChange, name: "ifLastChange", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
+			return s.ticks(r.lastChange)
+		}},
+		{sub: colIfInOctets, name: "ifInOctets", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.c[cInOctets])
+		}},
+		{sub: colIfInUcastPkts, name: "ifInUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.inUcast)
+		}},
+		{sub: colIfInNUcastPkts, name: "ifInNUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
 			return counter32(c.c[cInMcast] + c.c[cInBcast])
-		}),
-		ifCol(colIfInDiscards, "ifInDiscards", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value {
+		}},
+		{sub: colIfInDiscards, name: "ifInDiscards", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
 			return counter32(c.c[cInDrops] + c.c[cInNoBuf] + c.c[cInMiss])
-		}),
-		ifCol(colIfInErrors, "ifInErrors", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.c[cInErrors]) }),
-		ifCol(colIfInUnknownProtos, "ifInUnknownProtos", func(*Snapshot, *row, *ctrRow, int) agentx.Value { return counter32(0) }),
-		ifCol(colIfOutOctets, "ifOutOctets", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.c[cOutOctets]) }),
-		ifCol(colIfOutUcastPkts, "ifOutUcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.outUcast) }),
-		ifCol(colIfOutNUcastPkts, "ifOutNUcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value {
+		}},
+		{sub: colIfInErrors, name: "ifInErrors", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.c[cInErrors])
+		}},
+		{sub: colIfInUnknownProtos, name: "ifInUnknownProtos", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value { return counter32(0) }},
+		{sub: colIfOutOctets, name: "ifOutOctets", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.c[cOutOctets])
+		}},
+		{sub: colIfOutUcastPkts, name: "ifOutUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.outUcast)
+		}},
+		{sub: colIfOutNUcastPkts, name: "ifOutNUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
 			return counter32(c.c[cOutMcast] + c.c[cOutBcast])
-		}),
-		ifCol(colIfOutDiscards, "ifOutDiscards", func(*Snapshot, *row, *ctrRow, int) agentx.Value { return counter32(0) }),
-		ifCol(colIfOutErrors, "ifOutErrors", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.c[cOutErrors]) }),
-		ifCol(colIfOutQLen, "ifOutQLen", func(*Snapshot, *row, *ctrRow, int) agentx.Value { return gauge32(0) }),
-		ifCol(colIfSpecific, "ifSpecific", func(*Snapshot, *row, *ctrRow, int) agentx.Value {
+		}},
+		{sub: colIfOutDiscards, name: "ifOutDiscards", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value { return counter32(0) }},
+		{sub: colIfOutErrors, name: "ifOutErrors", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.c[cOutErrors])
+		}},
+		{sub: colIfOutQLen, name: "ifOutQLen", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value { return gauge32(0) }},
+		{sub: colIfSpecific, name: "ifSpecific", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value {
 			return agentx.Value{Type: agentx.TypeObjectIdentifier, OID: zeroDotZero}
-		}),
+		}},
 	},
 }
 
@@ -164,34 +200,80 @@ var ifXTable = &table[Snapshot]{
 	data:  self,
 	rows:  ifRows,
 	cols: []column[Snapshot]{
-		ifCol(colIfName, "ifName", func(s *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value { return s.octets(r.name) }),
-		ifCol(colIfInMulticastPkts, "ifInMulticastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.c[cInMcast]) }),
-		ifCol(colIfInBroadcastPkts, "ifInBroadcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.c[cInBcast]) }),
-		ifCol(colIfOutMulticastPkts, "ifOutMulticastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.c[cOutMcast]) }),
-		ifCol(colIfOutBroadcastPkts, "ifOutBroadcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter32(c.c[cOutBcast]) }),
-		ifCol(colIfHCInOctets, "ifHCInOctets", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter64(c.c[cInOctets]) }),
-		ifCol(colIfHCInUcastPkts, "ifHCInUcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter64(c.inUcast) }),
-		ifCol(colIfHCInMulticastPkts, "ifHCInMulticastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter64(c.c[cInMcast]) }),
-		ifCol(colIfHCInBroadcastPkts, "ifHCInBroadcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter64(c.c[cInBcast]) }),
-		ifCol(colIfHCOutOctets, "ifHCOutOctets", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter64(c.c[cOutOctets]) }),
-		ifCol(colIfHCOutUcastPkts, "ifHCOutUcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter64(c.outUcast) }),
-		ifCol(colIfHCOutMulticastPkts, "ifHCOutMulticastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter64(c.c[cOutMcast]) }),
-		ifCol(colIfHCOutBroadcastPkts, "ifHCOutBroadcastPkts", func(_ *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value { return counter64(c.c[cOutBcast]) }),
-		ifCol(colIfLinkUpDownTrapEnable, "ifLinkUpDownTrapEnable", func(_ *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value {
+		{sub: colIfName, name: "ifName", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
+			return s.octets(r.name)
+		}},
+		{sub: colIfInMulticastPkts, name: "ifInMulticastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.c[cInMcast])
+		}},
+		{sub: colIfInBroadcastPkts, name: "ifInBroadcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.c[cInBcast])
+		}},
+		{sub: colIfOutMulticastPkts, name: "ifOutMulticastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.c[cOutMcast])
+		}},
+		{sub: colIfOutBroadcastPkts, name: "ifOutBroadcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter32(c.c[cOutBcast])
+		}},
+		{sub: colIfHCInOctets, name: "ifHCInOctets", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter64(c.c[cInOctets])
+		}},
+		{sub: colIfHCInUcastPkts, name: "ifHCInUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter64(c.inUcast)
+		}},
+		{sub: colIfHCInMulticastPkts, name: "ifHCInMulticastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter64(c.c[cInMcast])
+		}},
+		{sub: colIfHCInBroadcastPkts, name: "ifHCInBroadcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter64(c.c[cInBcast])
+		}},
+		{sub: colIfHCOutOctets, name: "ifHCOutOctets", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter64(c.c[cOutOctets])
+		}},
+		{sub: colIfHCOutUcastPkts, name: "ifHCOutUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter64(c.outUcast)
+		}},
+		{sub: colIfHCOutMulticastPkts, name: "ifHCOutMulticastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter64(c.c[cOutMcast])
+		}},
+		{sub: colIfHCOutBroadcastPkts, name: "ifHCOutBroadcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
+			return counter64(c.c[cOutBcast])
+		}},
+		{sub: colIfLinkUpDownTrapEnable, name: "ifLinkUpDownTrapEnable", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
 			return integer(truth(!r.stacked))
-		}),
-		ifCol(colIfHighSpeed, "ifHighSpeed", func(_ *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value {
+		}},
+		{sub: colIfHighSpeed, name: "ifHighSpeed", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
 			// RFC 2863: n means n-500,000 .. n+499,999 bit/s, so round.
 			return gauge32((r.speedKbps + 500) / 1000)
-		}),
-		ifCol(colIfPromiscuousMode, "ifPromiscuousMode", func(*Snapshot, *row, *ctrRow, int) agentx.Value { return integer(truthFalse) }),
-		ifCol(colIfConnectorPresent, "ifConnectorPresent", func(_ *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value {
+		}},
+		{sub: colIfPromiscuousMode, name: "ifPromiscuousMode", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value { return integer(truthFalse) }},
+		{sub: colIfConnectorPresent, name: "ifConnectorPresent", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
 			return integer(truth(r.connector))
-		}),
-		ifCol(colIfAlias, "ifAlias", func(s *Snapshot, r *row, _ *ctrRow, _ int) agentx.Value { return s.octets(r.alias) }),
-		ifCol(colIfCounterDiscontinuityTime, "ifCounterDiscontinuityTime", func(s *Snapshot, _ *row, c *ctrRow, _ int) agentx.Value {
+		}},
+		{sub: colIfAlias, name: "ifAlias", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			r := &s.rows[i]
+			return s.octets(r.alias)
+		}},
+		{sub: colIfCounterDiscontinuityTime, name: "ifCounterDiscontinuityTime", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
+			c := &s.ctr[i]
 			return s.ticks(c.disc)
-		}),
+		}},
 	},
 }
 
