@@ -146,7 +146,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	session, err := agentx.New(agentx.Config{
 		Addr:        cfg.AgentXAddr,
 		ID:          subagentID,
-		Description: "vpp-snmp-agent " + version + ": IF-MIB for VPP",
+		Description: "vpp-snmp-agent " + version + ": IF-MIB, IP-MIB and EtherLike-MIB for VPP",
 		Priority:    uint8(cfg.Priority),
 		Subtrees:    mib.Subtrees(cfg.mibList()...),
 		Observer:    m,
