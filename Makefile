@@ -41,8 +41,8 @@ lint:
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	@# agentx and mib know nothing of VPP: only vppapi, statsread and vppsim import govpp.
-	@bad=$$($(GO) list -deps ./agentx ./mib ./poller ./ifindexfile ./vppcfg | grep '^go.fd.io/govpp' || true); \
-	if [ -n "$$bad" ]; then echo "agentx/mib/poller must not import govpp:"; echo "$$bad"; exit 1; fi
+	@bad=$$($(GO) list -deps ./agentx ./mib ./model ./ifindex ./poller ./ifindexfile ./vppcfg | grep '^go.fd.io/govpp' || true); \
+	if [ -n "$$bad" ]; then echo "agentx/mib/model/ifindex/poller must not import govpp:"; echo "$$bad"; exit 1; fi
 
 # test: lint, then every package's tests (unit, fuzz seeds, end to end with the
 # real snmpd and vppsim), with the race detector.

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -111,5 +112,44 @@ func TestReplayMatchesGolden(t *testing.T) {
 	// serves everything else.
 	if l := a.Log(); !strings.Contains(l, "VPP lacks") || !strings.Contains(l, "lcp_itf_pair_get") {
 		t.Errorf("the agent did not report the missing linux-cp messages:\n%s", tail(l, 20))
+	}
+}
+
+// TestReplayIPAddresses: the agent serves the captured VPP's addresses
+// (ip_address_dump.json, replayed by vppsim) in ipAddrTable and
+// ipAddressTable, each on the ifIndex whose ifName is the interface VPP
+// named in the capture.
+func TestReplayIPAddresses(t *testing.T) {
+	needBinaries(t)
+	t.Parallel()
+	dir := shortDir(t)
+	_, socks := startVppsim(t, dir, "--replay", "testdata/vpp-26.06")
+	sd := snmpdtest.Start(t, snmpdtest.Options{})
+	startAgent(t, dir, sd, socks, "--ip-interval", "1s")
+	waitServing(t, sd, 15*time.Second, 10)
+	want := map[string]string{ // ip_address_dump.json
+		"1.4.192.0.2.1": "host-vpp-veth0", "2.16.32.1.13.184.0.1.0.0.0.0.0.0.0.0.0.1": "host-vpp-veth0",
+		"1.4.203.0.113.1": "loop0", "1.4.198.18.42.1": "vxlan_tunnel0", "1.4.198.18.43.1": "gre0",
+		"1.4.198.51.100.1": "host-vpp-veth0.100",
+	}
+	eventually(t, 10*time.Second, "ipAddressTable serves the capture's addresses", func() error {
+		names := ifNameByIndex(t, sd)
+		m, err := column(t, sd, oidIPAddressIfIndex)
+		if err != nil {
+			return err
+		}
+		if len(m) != len(want) {
+			return fmt.Errorf("%d rows, want %d: %v", len(m), len(want), m)
+		}
+		for idx, l := range m {
+			if names[l.Value] != want[idx] {
+				return fmt.Errorf("ipAddressIfIndex.%s = %s (%s), want %s", idx, l.Value, names[l.Value], want[idx])
+			}
+		}
+		return nil
+	})
+	m := mustGet(t, sd, oidIPAdEntNetMask+".198.18.43.1")
+	if l := m["."+oidIPAdEntNetMask+".198.18.43.1"]; l.Value != "255.255.255.252" {
+		t.Errorf("ipAdEntNetMask of gre0's /30 = %s", l)
 	}
 }

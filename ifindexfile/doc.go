@@ -1,4 +1,4 @@
-// Package ifindexfile keeps the persistent ifIndex map (mib.Indexes) in a
+// Package ifindexfile keeps the persistent ifIndex map (ifindex.Registry) in a
 // small JSON file, so that every interface keeps its ifIndex across agent
 // restarts, VPP restarts and sw_if_index renumbering.
 //

@@ -14,7 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
 )
 
 // version is the format written and the only one read. Last-seen times
@@ -97,12 +97,12 @@ type LoadReport struct {
 // file is missing but the copy is there, as after a bad file was moved
 // aside and the agent stopped before saving. The report says which.
 //
-// An empty map is the nil *mib.Indexes.
-func Load(path string) (*mib.Indexes, LoadReport) {
+// An empty map is the nil *ifindex.Registry.
+func Load(path string) (*ifindex.Registry, LoadReport) {
 	return load(path, maxSize, time.Now())
 }
 
-func load(path string, limit int64, now time.Time) (*mib.Indexes, LoadReport) {
+func load(path string, limit int64, now time.Time) (*ifindex.Registry, LoadReport) {
 	var rep LoadReport
 	for _, p := range []string{path, path + PrevSuffix} {
 		x, err := read(p, limit)
@@ -131,7 +131,7 @@ func load(path string, limit int64, now time.Time) (*mib.Indexes, LoadReport) {
 }
 
 // read reads and parses one file; limit bounds its size.
-func read(path string, limit int64) (*mib.Indexes, error) {
+func read(path string, limit int64) (*ifindex.Registry, error) {
 	// Stat first: opening a FIFO would block, and a file over the limit
 	// is refused without reading it.
 	st, err := os.Stat(path)
@@ -184,7 +184,7 @@ func moveAside(path string, now time.Time) (string, error) {
 }
 
 // Parse decodes the content of an ifIndex state file.
-func Parse(b []byte) (*mib.Indexes, error) {
+func Parse(b []byte) (*ifindex.Registry, error) {
 	var v file
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func Parse(b []byte) (*mib.Indexes, error) {
 	if v.Interfaces == nil {
 		return nil, errors.New("no interfaces list")
 	}
-	recs := make([]mib.IndexRecord, 0, len(v.Interfaces))
+	recs := make([]ifindex.Record, 0, len(v.Interfaces))
 	for i, e := range v.Interfaces {
 		if e == nil {
 			return nil, fmt.Errorf("interface %d is null", i)
@@ -208,7 +208,7 @@ func Parse(b []byte) (*mib.Indexes, error) {
 			}
 			name = string(b)
 		}
-		r := mib.IndexRecord{Name: name, IfIndex: e.IfIndex}
+		r := ifindex.Record{Name: name, IfIndex: e.IfIndex}
 		if e.Seen != 0 {
 			if e.Seen < 0 {
 				return nil, fmt.Errorf("interface %q: seen %d", name, e.Seen)
@@ -217,7 +217,7 @@ func Parse(b []byte) (*mib.Indexes, error) {
 		}
 		recs = append(recs, r)
 	}
-	tombs := make([]mib.Tombstone, 0, len(v.Forgotten))
+	tombs := make([]ifindex.Tombstone, 0, len(v.Forgotten))
 	for i, t := range v.Forgotten {
 		if t == nil {
 			return nil, fmt.Errorf("forgotten %d is null", i)
@@ -225,9 +225,9 @@ func Parse(b []byte) (*mib.Indexes, error) {
 		if t.At <= 0 {
 			return nil, fmt.Errorf("forgotten ifIndex %d: at %d", t.IfIndex, t.At)
 		}
-		tombs = append(tombs, mib.Tombstone{IfIndex: t.IfIndex, Forgotten: time.Unix(t.At, 0)})
+		tombs = append(tombs, ifindex.Tombstone{IfIndex: t.IfIndex, Forgotten: time.Unix(t.At, 0)})
 	}
-	return mib.NewIndexesFrom(recs, tombs)
+	return ifindex.NewFrom(recs, tombs)
 }
 
 // Save writes x to path atomically (a crash leaves the old file or the new
@@ -235,11 +235,11 @@ func Parse(b []byte) (*mib.Indexes, error) {
 // file is good; a bad one is moved aside instead, so the previous copy is
 // always one Load accepts. A map whose encoding exceeds what Load reads is
 // not written (ErrTooLarge): the agent never writes a file it would refuse.
-func Save(path string, x *mib.Indexes) error {
+func Save(path string, x *ifindex.Registry) error {
 	return save(path, x, maxSize, time.Now())
 }
 
-func save(path string, x *mib.Indexes, limit int64, now time.Time) error {
+func save(path string, x *ifindex.Registry, limit int64, now time.Time) error {
 	b, err := encode(x, limit)
 	if err != nil {
 		return fmt.Errorf("saving ifIndex state %s: %w", path, err)
@@ -252,7 +252,7 @@ func save(path string, x *mib.Indexes, limit int64, now time.Time) error {
 
 // encode returns the file content for x, or ErrTooLarge as soon as it
 // exceeds limit bytes.
-func encode(x *mib.Indexes, limit int64) ([]byte, error) {
+func encode(x *ifindex.Registry, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
 	over := func() error {
 		return fmt.Errorf("%w: %d names and %d forgotten encode to more than %d bytes; not written",

@@ -11,19 +11,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 var t0 = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 
 // indexes builds an Indexes from m, each name last seen at t0.
-func indexes(t *testing.T, m map[string]uint32) *mib.Indexes {
+func indexes(t *testing.T, m map[string]uint32) *ifindex.Registry {
 	t.Helper()
-	var recs []mib.IndexRecord
+	var recs []ifindex.Record
 	for n, ix := range m {
-		recs = append(recs, mib.IndexRecord{Name: n, IfIndex: ix, LastSeen: t0})
+		recs = append(recs, ifindex.Record{Name: n, IfIndex: ix, LastSeen: t0})
 	}
-	x, err := mib.NewIndexesFrom(recs, nil)
+	x, err := ifindex.NewFrom(recs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,13 +33,13 @@ func indexes(t *testing.T, m map[string]uint32) *mib.Indexes {
 }
 
 // same reports whether x and y hold the same records and tombstones.
-func same(x, y *mib.Indexes) bool {
+func same(x, y *ifindex.Registry) bool {
 	return slices.Equal(slices.Collect(x.Records()), slices.Collect(y.Records())) &&
 		slices.Equal(slices.Collect(x.Tombstones()), slices.Collect(y.Tombstones()))
 }
 
 // mustLoad loads path and fails unless the file itself was good.
-func mustLoad(t *testing.T, path string) *mib.Indexes {
+func mustLoad(t *testing.T, path string) *ifindex.Registry {
 	t.Helper()
 	x, rep := Load(path)
 	if rep.From != path || len(rep.Problems) != 0 {
@@ -58,9 +60,9 @@ func TestMissingIsEmpty(t *testing.T) {
 func TestRoundTripThroughBuild(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ifindex.json")
 	names := []string{"local0", "TenGigabitEthernet3/0/0", "TenGigabitEthernet3/0/0.100", "loop0", `odd "name"\with/escapes é`}
-	var ifaces []mib.Interface
+	var ifaces []model.Interface
 	for i, n := range names {
-		ifaces = append(ifaces, mib.Interface{SwIfIndex: uint32(i), SupSwIfIndex: uint32(i), Name: n})
+		ifaces = append(ifaces, model.Interface{SwIfIndex: uint32(i), SupSwIfIndex: uint32(i), Name: n})
 	}
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	x0, _ := Load(path)
@@ -116,7 +118,7 @@ func TestSaveKeepsPrevious(t *testing.T) {
 	a := indexes(t, map[string]uint32{"a": 1000})
 	b := indexes(t, map[string]uint32{"a": 1000, "b": 1001})
 	c := indexes(t, map[string]uint32{"a": 1000, "b": 1001, "c": 1002})
-	for _, x := range []*mib.Indexes{a, b} {
+	for _, x := range []*ifindex.Registry{a, b} {
 		if err := Save(path, x); err != nil {
 			t.Fatal(err)
 		}
@@ -391,7 +393,7 @@ func TestOldFormat(t *testing.T) {
 			t.Errorf("%s: last seen %v in a file without times", r.Name, r.LastSeen)
 		}
 	}
-	_, y, _ := mib.Build(nil, []mib.Interface{{Name: "local0"}}, nil, x.WithForgetAfter(time.Hour), t0, mib.Options{})
+	_, y, _ := mib.Build(nil, []model.Interface{{Name: "local0"}}, nil, x.WithForgetAfter(time.Hour), t0, mib.Options{})
 	if err := Save(path, y); err != nil {
 		t.Fatal(err)
 	}
@@ -418,9 +420,9 @@ func TestOldFormat(t *testing.T) {
 // TestTimesRoundTrip: last-seen times and tombstones survive Save and
 // Load.
 func TestTimesRoundTrip(t *testing.T) {
-	x, err := mib.NewIndexesFrom(
-		[]mib.IndexRecord{{Name: "a", IfIndex: 1000, LastSeen: t0}, {Name: "b", IfIndex: 1001}},
-		[]mib.Tombstone{{IfIndex: 1300, Forgotten: t0.Add(time.Hour)}, {IfIndex: 7, Forgotten: t0}})
+	x, err := ifindex.NewFrom(
+		[]ifindex.Record{{Name: "a", IfIndex: 1000, LastSeen: t0}, {Name: "b", IfIndex: 1001}},
+		[]ifindex.Tombstone{{IfIndex: 1300, Forgotten: t0.Add(time.Hour)}, {IfIndex: 7, Forgotten: t0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +474,7 @@ func FuzzParse(f *testing.F) {
 // a load, each with its own ifIndex.
 func TestNonUTF8Names(t *testing.T) {
 	want := map[string]uint32{"host-\xfe": 1001, "host-\xff": 1002, "host-eth0": 1003}
-	x, err := mib.NewIndexes(want)
+	x, err := ifindex.New(want)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,14 +7,16 @@ import (
 	"time"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // bigRouter returns n interfaces as a large VPP router has them: 100G
 // ports with many VLAN sub-interfaces, a few bonds, tags on the ports, and
 // counters for each.
-func bigRouter(n int) ([]Interface, []Counters) {
-	ifaces := make([]Interface, 0, n)
-	counters := make([]Counters, n)
+func bigRouter(n int) ([]model.Interface, []model.Counters) {
+	ifaces := make([]model.Interface, 0, n)
+	counters := make([]model.Counters, n)
 	const subsPerPort = 99
 	var port uint32
 	for sw := uint32(0); int(sw) < n; sw++ {
@@ -24,13 +26,13 @@ func bigRouter(n int) ([]Interface, []Counters) {
 		c.RxMulticastPackets, c.Drops = uint64(sw), 3
 		if sw%(subsPerPort+1) == 0 {
 			port = sw
-			in := Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: fmt.Sprintf("HundredGigabitEthernet%d/0/0", sw/100),
+			in := model.Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: fmt.Sprintf("HundredGigabitEthernet%d/0/0", sw/100),
 				Tag: fmt.Sprintf("customer uplink %d", sw), DevType: "dpdk", AdminUp: true, LinkUp: sw%700 != 0,
 				LinkSpeed: 100_000_000, MTU: 9000, LinkMTU: 9216, MAC: [6]byte{2, 0, byte(sw >> 16), byte(sw >> 8), byte(sw), 1}}
 			ifaces = append(ifaces, in)
 			continue
 		}
-		ifaces = append(ifaces, Interface{SwIfIndex: sw, SupSwIfIndex: port, Sub: true,
+		ifaces = append(ifaces, model.Interface{SwIfIndex: sw, SupSwIfIndex: port, Sub: true,
 			Name:    fmt.Sprintf("HundredGigabitEthernet%d/0/0.%d", port/100, sw-port),
 			DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 100_000_000, MTU: 1500, LinkMTU: 9216})
 	}
@@ -39,7 +41,7 @@ func bigRouter(n int) ([]Interface, []Counters) {
 
 // BenchmarkBuild measures the steady state (previous snapshot and ifIndex
 // map known, a detail poll with nothing new) and reports the heap held per
-// interface by the snapshot and Indexes.
+// interface by the snapshot and ifindex.Registry.
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
@@ -65,13 +67,13 @@ func BenchmarkBuildFirst(b *testing.B) {
 	}
 }
 
-// heldPerInterface builds n interfaces' snapshot and Indexes from inputs
+// heldPerInterface builds n interfaces' snapshot and ifindex.Registry from inputs
 // that are then dropped, and returns the live heap they keep per interface.
 func heldPerInterface(n int) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s, idx := func() (*Snapshot, *Indexes) {
+	s, idx := func() (*Snapshot, *ifindex.Registry) {
 		ifaces, counters := bigRouter(n)
 		s, idx, _ := Build(nil, ifaces, counters, nil, t0, Options{Clock: clock})
 		return s.WithCounters(counters, t0), idx

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // Options are the settings of Build that do not come from VPP.
@@ -31,6 +33,9 @@ type Options struct {
 	// reads ifOperStatus down, whatever its last details said, so that a
 	// dead dataplane raises linkDown rather than reading healthy.
 	VPPDown bool
+	// MIBs names the modules served besides the rows every module joins by
+	// (IF-MIB's): "if", "ip", "etherlike" (see MIBs). None: IF-MIB alone.
+	MIBs []string
 }
 
 // Transition is an ifOperStatus change seen by Build, for linkUp/linkDown.
@@ -82,14 +87,17 @@ const (
 // clock, also monotonic, is not moved by a wall-clock step.
 //
 // Interfaces with the same name as an earlier one are ignored.
-func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes, now time.Time, opt Options) (*Snapshot, *Indexes, []Transition) {
+//
+// The other modules' rows are rebuilt from the sources of prev (see
+// WithSources), joined to the new interfaces.
+func Build(prev *Snapshot, ifaces []model.Interface, counters []model.Counters, idx *ifindex.Registry, now time.Time, opt Options) (*Snapshot, *ifindex.Registry, []Transition) {
 	names := make([]string, len(ifaces))
 	sws := make([]uint32, len(ifaces))
 	for i := range ifaces {
 		names[i] = ifaces[i].Name
 		sws[i] = ifaces[i].SwIfIndex
 	}
-	ifx, idx := idx.assign(names, sws, now)
+	ifx, idx := idx.Assign(names, sws, now)
 
 	// order: iface positions by ifIndex, first occurrence of a name only
 	order := make([]int32, len(ifaces))
@@ -100,7 +108,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 	order = slices.CompactFunc(order, func(a, b int32) bool { return ifx[a] == ifx[b] })
 	order = slices.DeleteFunc(order, func(p int32) bool { return ifx[p] == 0 })
 
-	sw := newSwIndex(ifaces)
+	sw := newSwIndex(len(ifaces), func(i int) uint32 { return ifaces[i].SwIfIndex })
 	st := derive(ifaces, sw, opt)
 
 	if prev == nil {
@@ -151,6 +159,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 		}
 		r.oper = st.oper[p]
 		r.stacked = stacked[i]
+		r.duplex = in.Duplex
 
 		r.descr = s.add(truncate(in.Name, maxDisplayString))
 		r.name = r.descr
@@ -218,7 +227,67 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 	if prev != &emptySnapshot && !slices.Equal(prev.stack, s.stack) {
 		s.stackChanged = nowAt
 	}
+	s.ifKeys, s.stackKeys = ifIndexKeys(s.ifIndex), pairKeys(s.stack)
+	s.bySw = newSwIndex(len(s.rows), func(i int) uint32 { return s.rows[i].swIfIndex })
+	s.src = prev.src
+	s.buildModules(prev, opt.MIBs, now)
 	return s, idx, trans
+}
+
+// WithSources returns a snapshot with s's interfaces and counters and the
+// other modules rebuilt from src, which must come from the same API
+// connection as s's interfaces (they join by sw_if_index).
+func (s *Snapshot) WithSources(src Sources, now time.Time) *Snapshot {
+	if s == nil {
+		return nil
+	}
+	n := *s
+	n.src = &src
+	n.buildModules(s, nil, now)
+	return &n
+}
+
+// Sources returns the sources s's other modules were built from.
+func (s *Snapshot) Sources() Sources {
+	if s == nil || s.src == nil {
+		return Sources{}
+	}
+	return *s.src
+}
+
+// sameJoin says whether s joins the same sources to the same rows as
+// prev: same sources, and every row at the same ifIndex and sw_if_index.
+func sameJoin(prev, s *Snapshot) bool {
+	if prev.src != s.src || len(prev.rows) != len(s.rows) || !slices.Equal(prev.ifIndex, s.ifIndex) {
+		return false
+	}
+	for i := range s.rows {
+		if s.rows[i].swIfIndex != prev.rows[i].swIfIndex {
+			return false
+		}
+	}
+	return true
+}
+
+// buildModules makes the data of every served module but IF-MIB, from
+// s.src and s's rows; prev is the snapshot s follows. mibs nil keeps prev's
+// modules.
+func (s *Snapshot) buildModules(prev *Snapshot, mibs []string, now time.Time) {
+	if mibs == nil {
+		s.mods, s.objs = prev.mods, prev.objs
+	} else {
+		s.mods, s.objs = served(mibs)
+	}
+	s.parts = make([]any, len(modules))
+	b := &builder{s: s, prev: prev, src: s.src, first: prev.src == nil, now: now, sameJoin: sameJoin(prev, s)}
+	if b.src == nil {
+		b.src = &Sources{}
+	}
+	for _, m := range s.mods {
+		if m.build != nil {
+			s.parts[m.id] = m.build(b)
+		}
+	}
 }
 
 // WithCounters returns a snapshot with s's interfaces and new counters
@@ -231,7 +300,7 @@ func Build(prev *Snapshot, ifaces []Interface, counters []Counters, idx *Indexes
 // from the stats segment of that Build (s keeps its Options.Segment): after
 // VPP restarts, call Build with fresh interface details and the new segment
 // before trusting new counters.
-func (s *Snapshot) WithCounters(counters []Counters, now time.Time) *Snapshot {
+func (s *Snapshot) WithCounters(counters []model.Counters, now time.Time) *Snapshot {
 	if s == nil {
 		return nil
 	}
@@ -253,7 +322,7 @@ func (s *Snapshot) WithCounters(counters []Counters, now time.Time) *Snapshot {
 // read sets c from VPP's counters v. VPP fills the per-cast counters only
 // where detailed stats are on, so unicast is what is left of the total
 // (never negative) and is the total where they are off.
-func (c *ctrRow) read(v *Counters) {
+func (c *ctrRow) read(v *model.Counters) {
 	c.c = [nCounters]uint64{
 		cInOctets: v.RxBytes, cInPkts: v.RxPackets, cInMcast: v.RxMulticastPackets, cInBcast: v.RxBroadcastPackets,
 		cInDrops: v.Drops, cInNoBuf: v.RxNoBuf, cInMiss: v.RxMiss, cInErrors: v.RxError,
@@ -306,37 +375,40 @@ type swIndex struct {
 	m     map[uint32]int32
 }
 
-func newSwIndex(ifaces []Interface) swIndex {
+// The numbers beyond 4n+1024 (the poller's detached rows, a sparse
+// VPP) go to the map, so a few of them do not make the slice huge.
+func newSwIndex(n int, swOf func(int) uint32) swIndex {
+	limit := uint32(min(4*uint64(n)+1024, 1<<31))
 	var hi uint32
-	for i := range ifaces {
-		hi = max(hi, ifaces[i].SwIfIndex)
+	for i := range n {
+		if sw := swOf(i); sw < limit {
+			hi = max(hi, sw+1)
+		}
 	}
-	var x swIndex
-	if uint64(hi) < 4*uint64(len(ifaces))+1024 {
-		x.dense = make([]int32, int(hi)+1)
-		for i := range ifaces {
-			if sw := ifaces[i].SwIfIndex; x.dense[sw] == 0 {
+	x := swIndex{dense: make([]int32, hi)}
+	for i := range n {
+		sw := swOf(i)
+		if sw < limit {
+			if x.dense[sw] == 0 {
 				x.dense[sw] = int32(i) + 1
 			}
+			continue
 		}
-		return x
-	}
-	x.m = make(map[uint32]int32, len(ifaces))
-	for i := range ifaces {
-		if _, dup := x.m[ifaces[i].SwIfIndex]; !dup {
-			x.m[ifaces[i].SwIfIndex] = int32(i)
+		if x.m == nil {
+			x.m = make(map[uint32]int32)
+		}
+		if _, dup := x.m[sw]; !dup {
+			x.m[sw] = int32(i)
 		}
 	}
 	return x
 }
 
-// find returns the position of sw_if_index sw in ifaces.
+// find returns the position of sw_if_index sw.
 func (x swIndex) find(sw uint32) (int, bool) {
-	if x.dense != nil {
-		if int(sw) < len(x.dense) && x.dense[sw] != 0 {
-			return int(x.dense[sw]) - 1, true
-		}
-		return 0, false
+	if int(sw) < len(x.dense) {
+		p := x.dense[sw]
+		return int(p) - 1, p != 0
 	}
 	p, ok := x.m[sw]
 	return int(p), ok
@@ -353,7 +425,7 @@ type state struct {
 // derive computes oper status, speed and MAC of every interface: first each
 // on its own, then bonds from their members, then sub-interfaces from their
 // parents (which may be bonds).
-func derive(ifaces []Interface, sw swIndex, opt Options) state {
+func derive(ifaces []model.Interface, sw swIndex, opt Options) state {
 	st := state{
 		oper:  make([]Status, len(ifaces)),
 		speed: make([]uint64, len(ifaces)),
@@ -427,7 +499,7 @@ func derive(ifaces []Interface, sw swIndex, opt Options) state {
 
 // lcpPairs maps the sw_if_index of each linux-cp tap to the position of its
 // phy (which carries the Linux name).
-func lcpPairs(ifaces []Interface) map[uint32]int {
+func lcpPairs(ifaces []model.Interface) map[uint32]int {
 	var m map[uint32]int
 	for i := range ifaces {
 		if ifaces[i].LCPHostName == "" {
@@ -445,7 +517,7 @@ func lcpPairs(ifaces []Interface) map[uint32]int {
 // sub-interface over its parent, each bond over its members, (0, x) for
 // every x with nothing above and (x, 0) for every x with nothing below
 // (RFC 2863 ifStackTable); and, by row, whether the row has a lower layer.
-func stackRows(ifaces []Interface, order []int32, ifx []uint32, sw swIndex) (keys []uint64, hasLower []bool) {
+func stackRows(ifaces []model.Interface, order []int32, ifx []uint32, sw swIndex) (keys []uint64, hasLower []bool) {
 	// rowOf maps an iface position to its row, -1 for a dropped duplicate
 	rowOf := make([]int32, len(ifaces))
 	for i := range rowOf {
@@ -495,7 +567,7 @@ func stackRows(ifaces []Interface, order []int32, ifx []uint32, sw swIndex) (key
 // classify returns the IANAifType of an interface and whether it has a
 // physical connector (ifConnectorPresent), from VPP's device type. Sub-
 // interfaces carry their parent's device type, so Sub is checked first.
-func classify(in *Interface) (ifType uint8, connector bool) {
+func classify(in *model.Interface) (ifType uint8, connector bool) {
 	if in.Sub {
 		return typeL2VLAN, false
 	}

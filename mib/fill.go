@@ -1,19 +1,23 @@
 package mib
 
-import "time"
+import (
+	"time"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
+)
 
 // WithCountersFunc is WithCounters with each row's counters asked of fill
 // (false: the row keeps its own), so that they can be read from where they
 // are (the stats segment, in place) into the snapshot without an array of
 // every interface's counters in between.
-func (s *Snapshot) WithCountersFunc(fill func(sw uint32, c *Counters) bool, now time.Time) *Snapshot {
+func (s *Snapshot) WithCountersFunc(fill func(sw uint32, c *model.Counters) bool, now time.Time) *Snapshot {
 	if s == nil {
 		return nil
 	}
 	n := *s
 	n.ctr = make([]ctrRow, len(s.ctr))
 	nowAt := s.stamp(now)
-	var v Counters
+	var v model.Counters
 	for i := range s.rows {
 		old := &s.ctr[i]
 		c := &n.ctr[i]
@@ -29,12 +33,12 @@ func (s *Snapshot) WithCountersFunc(fill func(sw uint32, c *Counters) bool, now 
 // FillCounters is WithCountersFunc done in s itself rather than in a copy,
 // for a snapshot fresh from Build and not yet published (nothing else may
 // read it): a full build needs no second counter array.
-func (s *Snapshot) FillCounters(fill func(sw uint32, c *Counters) bool, now time.Time) {
+func (s *Snapshot) FillCounters(fill func(sw uint32, c *model.Counters) bool, now time.Time) {
 	if s == nil {
 		return
 	}
 	nowAt := s.stamp(now)
-	var v Counters
+	var v model.Counters
 	for i := range s.rows {
 		if !fill(s.rows[i].swIfIndex, &v) {
 			continue

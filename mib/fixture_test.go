@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppfixture"
 )
 
@@ -18,7 +19,7 @@ const detailsFile = "testdata/sw_interface_details.json"
 
 // loadDetails parses govpp's SwInterfaceDetails as captured into the
 // Interfaces vppapi would produce.
-func loadDetails(t testing.TB) []Interface {
+func loadDetails(t testing.TB) []model.Interface {
 	t.Helper()
 	b, err := os.ReadFile(detailsFile)
 	if err != nil {
@@ -30,6 +31,7 @@ func loadDetails(t testing.TB) []Interface {
 		Flags                   uint32
 		Type                    uint32
 		LinkSpeed, LinkMtu      uint32
+		LinkDuplex              uint32
 		Mtu                     []uint32
 		InterfaceName           string
 		InterfaceDevType        string
@@ -38,14 +40,14 @@ func loadDetails(t testing.TB) []Interface {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		t.Fatalf("parsing %s: %v", detailsFile, err)
 	}
-	out := make([]Interface, len(raw))
+	out := make([]model.Interface, len(raw))
 	for i, r := range raw {
-		in := Interface{
+		in := model.Interface{
 			SwIfIndex: r.SwIfIndex, SupSwIfIndex: r.SupSwIfIndex,
 			Name: r.InterfaceName, Tag: r.Tag, DevType: r.InterfaceDevType,
 			Sub:     r.Type == 1, // IF_API_TYPE_SUB
 			AdminUp: r.Flags&1 != 0, LinkUp: r.Flags&2 != 0,
-			LinkSpeed: r.LinkSpeed, LinkMTU: r.LinkMtu,
+			LinkSpeed: r.LinkSpeed, LinkMTU: r.LinkMtu, Duplex: model.Duplex(r.LinkDuplex),
 		}
 		if len(r.Mtu) > 0 {
 			in.MTU = r.Mtu[0]
@@ -67,9 +69,9 @@ func loadDetails(t testing.TB) []Interface {
 }
 
 // loadCounters is the capture's counters, indexed by sw_if_index.
-func loadCounters(t testing.TB) []Counters {
+func loadCounters(t testing.TB) []model.Counters {
 	t.Helper()
-	_, cs := vppfixture.Counters[Counters](t)
+	_, cs := vppfixture.Counters[model.Counters](t)
 	return cs
 }
 
@@ -150,6 +152,10 @@ func format(v agentx.Value) string {
 		return fmt.Sprintf("Timeticks: (%d)", v.Integer)
 	case agentx.TypeCounter64:
 		return fmt.Sprintf("Counter64: %d", v.Integer)
+	case agentx.TypeIPAddress:
+		if len(v.Bytes) == 4 {
+			return fmt.Sprintf("IpAddress: %d.%d.%d.%d", v.Bytes[0], v.Bytes[1], v.Bytes[2], v.Bytes[3])
+		}
 	}
 	return fmt.Sprintf("type %d", v.Type)
 }

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 func ifIndexes(t *testing.T, s *Snapshot) map[string]uint32 {
@@ -28,7 +31,7 @@ func TestIndexesFirstAllocation(t *testing.T) {
 		}
 	}
 	if !maps.Equal(ifIndexes(t, s), maps.Collect(idx.All())) {
-		t.Error("snapshot and Indexes disagree")
+		t.Error("snapshot and ifindex.Registry disagree")
 	}
 }
 
@@ -36,14 +39,14 @@ func TestIndexesFirstAllocation(t *testing.T) {
 // name colliding with it takes the next free one, and a VPP restart that
 // renumbers everything keeps every ifIndex by name.
 func TestIndexesPersistence(t *testing.T) {
-	a := []Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true), iface(2, "Te2", "dpdk", true)}
+	a := []model.Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true), iface(2, "Te2", "dpdk", true)}
 	s1, idx1, _ := Build(nil, a, nil, nil, t0, Options{})
 
 	// Te1 deleted; loop0 created and VPP reuses sw_if_index 1 for it
-	b := []Interface{a[0], iface(1, "loop0", "Loopback", true), a[2]}
+	b := []model.Interface{a[0], iface(1, "loop0", "Loopback", true), a[2]}
 	s2, idx2, _ := Build(s1, b, nil, idx1, t0.Add(time.Second), Options{})
 	if idx2 == idx1 {
-		t.Fatal("Indexes not replaced after an allocation")
+		t.Fatal("ifindex.Registry not replaced after an allocation")
 	}
 	if got, _ := idx2.Lookup("loop0"); got != 1003 {
 		t.Errorf("loop0 took %d, want 1003 (1001 is Te1's, 1002 Te2's)", got)
@@ -52,7 +55,7 @@ func TestIndexesPersistence(t *testing.T) {
 		t.Errorf("Te1 lost its ifIndex: %d", got)
 	}
 	if _, ok := idx1.Lookup("loop0"); ok {
-		t.Error("the old Indexes was modified")
+		t.Error("the old ifindex.Registry was modified")
 	}
 	// loop0 is a new row, Te1's row is gone
 	if _, ok := s2.Find(1001); ok {
@@ -63,32 +66,32 @@ func TestIndexesPersistence(t *testing.T) {
 	c := append(b, iface(7, "Te1", "dpdk", true))
 	s3, idx3, _ := Build(s2, c, nil, idx2, t0.Add(2*time.Second), Options{})
 	if idx3 != idx2 {
-		t.Error("Indexes replaced without a new name")
+		t.Error("ifindex.Registry replaced without a new name")
 	}
 	if got := ifIndexes(t, s3)["Te1"]; got != 1001 {
 		t.Errorf("returning Te1 got %d, want 1001", got)
 	}
 
 	// VPP restart: same names, sw_if_index reversed
-	d := []Interface{iface(0, "Te1", "dpdk", true), iface(1, "Te2", "dpdk", true), iface(2, "loop0", "Loopback", true), iface(3, "Te0", "dpdk", true)}
+	d := []model.Interface{iface(0, "Te1", "dpdk", true), iface(1, "Te2", "dpdk", true), iface(2, "loop0", "Loopback", true), iface(3, "Te0", "dpdk", true)}
 	s4, idx4, _ := Build(s3, d, nil, idx3, t0.Add(3*time.Second), Options{})
 	want := map[string]uint32{"Te0": 1000, "Te1": 1001, "Te2": 1002, "loop0": 1003}
 	if got := ifIndexes(t, s4); !maps.Equal(got, want) {
 		t.Errorf("after renumbering: %v, want %v", got, want)
 	}
 	if idx4 != idx3 {
-		t.Error("Indexes replaced without a new name")
+		t.Error("ifindex.Registry replaced without a new name")
 	}
 }
 
 // TestIndexesNoDisplacement: new names first take their own 1000+sw before
 // any collision falls back, so one collision does not cascade.
 func TestIndexesNoDisplacement(t *testing.T) {
-	idx, err := NewIndexes(map[string]uint32{"old": 1005})
+	idx, err := ifindex.New(map[string]uint32{"old": 1005})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ifaces []Interface
+	var ifaces []model.Interface
 	for i := range uint32(8) {
 		ifaces = append(ifaces, iface(5+i, "new"+string(rune('a'+i)), "dpdk", true))
 	}
@@ -111,11 +114,11 @@ func TestIndexesCollisionRun(t *testing.T) {
 	for i := range uint32(1000) {
 		m["gone"+string(rune(0x100+i))] = 1000 + i
 	}
-	idx, err := NewIndexes(m)
+	idx, err := ifindex.New(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, idx, _ = Build(nil, []Interface{iface(0, "x", "dpdk", true), iface(1, "y", "dpdk", true), iface(4294967294, "z", "dpdk", true)}, nil, idx, t0, Options{})
+	_, idx, _ = Build(nil, []model.Interface{iface(0, "x", "dpdk", true), iface(1, "y", "dpdk", true), iface(4294967294, "z", "dpdk", true)}, nil, idx, t0, Options{})
 	for name, want := range map[string]uint32{"x": 2000, "y": 2001, "z": 1} {
 		if got, _ := idx.Lookup(name); got != want {
 			t.Errorf("%s: %d, want %d", name, got, want)
@@ -126,7 +129,7 @@ func TestIndexesCollisionRun(t *testing.T) {
 func TestIndexesDuplicateNames(t *testing.T) {
 	a := iface(0, "Te0", "dpdk", true)
 	b := iface(1, "Te0", "dpdk", false) // VPP never does this; never panic
-	s, idx, _ := Build(nil, []Interface{a, b}, nil, nil, t0, Options{})
+	s, idx, _ := Build(nil, []model.Interface{a, b}, nil, nil, t0, Options{})
 	if s.Len() != 1 || idx.Len() != 1 {
 		t.Fatalf("rows %d, names %d, want 1 and 1", s.Len(), idx.Len())
 	}
@@ -138,14 +141,14 @@ func TestIndexesDuplicateNames(t *testing.T) {
 func TestNewIndexesRejects(t *testing.T) {
 	for _, m := range []map[string]uint32{
 		{"a": 0},
-		{"a": MaxIfIndex + 1},
+		{"a": ifindex.Max + 1},
 		{"a": 5, "b": 5},
 	} {
-		if _, err := NewIndexes(m); !errors.Is(err, ErrIndexes) {
-			t.Errorf("NewIndexes(%v) = %v, want ErrIndexes", m, err)
+		if _, err := ifindex.New(m); !errors.Is(err, ifindex.ErrInvalid) {
+			t.Errorf("ifindex.New(%v) = %v, want ifindex.ErrInvalid", m, err)
 		}
 	}
-	x, err := NewIndexes(map[string]uint32{"b": 7, "a": 3, "c": MaxIfIndex})
+	x, err := ifindex.New(map[string]uint32{"b": 7, "a": 3, "c": ifindex.Max})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,13 +156,13 @@ func TestNewIndexesRejects(t *testing.T) {
 	for _, ix := range x.All() {
 		order = append(order, ix)
 	}
-	if len(order) != 3 || order[0] != 3 || order[1] != 7 || order[2] != MaxIfIndex {
+	if len(order) != 3 || order[0] != 3 || order[1] != 7 || order[2] != ifindex.Max {
 		t.Errorf("All order %v", order)
 	}
 }
 
 // lookups returns the ifIndex of each name in idx (0 when absent).
-func lookups(idx *Indexes, names ...string) map[string]uint32 {
+func lookups(idx *ifindex.Registry, names ...string) map[string]uint32 {
 	m := map[string]uint32{}
 	for _, n := range names {
 		m[n], _ = idx.Lookup(n)
@@ -172,14 +175,14 @@ func lookups(idx *Indexes, names ...string) map[string]uint32 {
 // until its tombstone expires 80 s later; names present keep theirs.
 func TestIndexesForget(t *testing.T) {
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	abc := []Interface{iface(0, "a", "dpdk", true), iface(1, "b", "dpdk", true), iface(2, "c", "dpdk", true)}
-	_, idx, _ := Build(nil, abc, nil, (*Indexes)(nil).WithForgetAfter(80*time.Second), at(0), Options{})
+	abc := []model.Interface{iface(0, "a", "dpdk", true), iface(1, "b", "dpdk", true), iface(2, "c", "dpdk", true)}
+	_, idx, _ := Build(nil, abc, nil, (*ifindex.Registry)(nil).WithForgetAfter(80*time.Second), at(0), Options{})
 	ab := abc[:2]
 
 	// Builds within a grain record nothing: the map is not rewritten.
 	_, idx1, _ := Build(nil, ab, nil, idx, at(5), Options{})
 	if idx1 != idx {
-		t.Fatal("Indexes replaced 5 s later with nothing new")
+		t.Fatal("ifindex.Registry replaced 5 s later with nothing new")
 	}
 	// a and b are recorded again after a grain; c, unseen for 85 s, stays:
 	// its recorded time may lag by up to a grain.
@@ -225,14 +228,14 @@ func TestIndexesForget(t *testing.T) {
 // forget-after (forgotten after one, tombstoned for another).
 func TestIndexesChurnBounded(t *testing.T) {
 	const forget = time.Hour
-	idx := (*Indexes)(nil).WithForgetAfter(forget)
+	idx := (*ifindex.Registry)(nil).WithForgetAfter(forget)
 	holder := map[uint32]string{}         // ifIndex → the last name that held it
 	lastPresent := map[uint32]time.Time{} // ifIndex → when its holder was last present
 	now := t0
 	for i := range 2000 {
 		now = now.Add(time.Minute)
 		name := fmt.Sprintf("loop%d", i)
-		ifaces := []Interface{iface(0, "Te0", "dpdk", true), iface(1+uint32(i%50), name, "Loopback", true)}
+		ifaces := []model.Interface{iface(0, "Te0", "dpdk", true), iface(1+uint32(i%50), name, "Loopback", true)}
 		_, idx, _ = Build(nil, ifaces, nil, idx, now, Options{})
 		for _, in := range ifaces {
 			ix, ok := idx.Lookup(in.Name)
@@ -263,18 +266,18 @@ func TestIndexesChurnBounded(t *testing.T) {
 // forgetting off nothing is forgotten and tombstones stay.
 func TestIndexesForgetSeenAndUnknown(t *testing.T) {
 	old := t0.Add(-365 * 24 * time.Hour)
-	x, err := NewIndexesFrom([]IndexRecord{
+	x, err := ifindex.NewFrom([]ifindex.Record{
 		{Name: "here", IfIndex: 1005, LastSeen: old},
 		{Name: "gone", IfIndex: 1006, LastSeen: old},
 		{Name: "unknown", IfIndex: 1007},
-	}, []Tombstone{{IfIndex: 1008, Forgotten: old}})
+	}, []ifindex.Tombstone{{IfIndex: 1008, Forgotten: old}})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// forgetting off: nothing goes; the unknown time and the present name
 	// are recorded
-	_, idx, _ := Build(nil, []Interface{iface(0, "here", "dpdk", true)}, nil, x, t0, Options{})
+	_, idx, _ := Build(nil, []model.Interface{iface(0, "here", "dpdk", true)}, nil, x, t0, Options{})
 	if idx.Len() != 3 || idx.TombstoneCount() != 1 {
 		t.Fatalf("forgetting off: %d names, %d tombstones; want 3 and 1", idx.Len(), idx.TombstoneCount())
 	}
@@ -287,18 +290,18 @@ func TestIndexesForgetSeenAndUnknown(t *testing.T) {
 	// 30 days: "here" is present and keeps 1005; "gone" is forgotten;
 	// "unknown" counts from now; the year-old tombstone expires.
 	x = x.WithForgetAfter(30 * 24 * time.Hour)
-	_, idx, _ = Build(nil, []Interface{iface(0, "here", "dpdk", true)}, nil, x, t0, Options{})
+	_, idx, _ = Build(nil, []model.Interface{iface(0, "here", "dpdk", true)}, nil, x, t0, Options{})
 	if got := lookups(idx, "here", "gone", "unknown"); got["here"] != 1005 || got["gone"] != 0 || got["unknown"] != 1007 {
 		t.Errorf("after a Build with 30 days: %v", got)
 	}
 	if ts := slices.Collect(idx.Tombstones()); len(ts) != 1 || ts[0].IfIndex != 1006 {
 		t.Errorf("tombstones %v, want 1006's only", ts)
 	}
-	_, idx2, _ := Build(nil, []Interface{iface(0, "here", "dpdk", true)}, nil, idx, t0.Add(30*24*time.Hour), Options{})
+	_, idx2, _ := Build(nil, []model.Interface{iface(0, "here", "dpdk", true)}, nil, idx, t0.Add(30*24*time.Hour), Options{})
 	if _, ok := idx2.Lookup("unknown"); !ok {
 		t.Error("unknown forgotten 30 days after it was first counted, within a grain")
 	}
-	_, idx2, _ = Build(nil, []Interface{iface(0, "here", "dpdk", true)}, nil, idx, t0.Add(30*24*time.Hour+time.Hour+time.Second), Options{})
+	_, idx2, _ = Build(nil, []model.Interface{iface(0, "here", "dpdk", true)}, nil, idx, t0.Add(30*24*time.Hour+time.Hour+time.Second), Options{})
 	if _, ok := idx2.Lookup("unknown"); ok {
 		t.Error("unknown kept 30 days and a grain after it was first counted")
 	}
@@ -309,43 +312,45 @@ func TestIndexesForgetSeenAndUnknown(t *testing.T) {
 // forget-after from now rather than from that future time.
 func TestIndexesClockSteppedBack(t *testing.T) {
 	future := t0.Add(24 * 365 * time.Hour)
-	x, err := NewIndexesFrom([]IndexRecord{{Name: "a", IfIndex: 1000, LastSeen: future}, {Name: "b", IfIndex: 1001, LastSeen: t0}}, nil)
+	x, err := ifindex.NewFrom([]ifindex.Record{{Name: "a", IfIndex: 1000, LastSeen: future}, {Name: "b", IfIndex: 1001, LastSeen: t0}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	x = x.WithForgetAfter(8 * time.Second) // grain 1 s
-	_, idx, _ := Build(nil, []Interface{iface(1, "b", "dpdk", true)}, nil, x, t0.Add(2*time.Second), Options{})
-	_, idx, _ = Build(nil, []Interface{iface(1, "b", "dpdk", true)}, nil, idx, t0.Add(12*time.Second), Options{})
+	_, idx, _ := Build(nil, []model.Interface{iface(1, "b", "dpdk", true)}, nil, x, t0.Add(2*time.Second), Options{})
+	_, idx, _ = Build(nil, []model.Interface{iface(1, "b", "dpdk", true)}, nil, idx, t0.Add(12*time.Second), Options{})
 	if _, ok := idx.Lookup("a"); ok {
 		t.Error("a, last seen in the future, was not forgotten 10 s after the clock passed it back")
 	}
 }
 
 func TestNewIndexesFromRejects(t *testing.T) {
-	r := func(name string, ix uint32) IndexRecord { return IndexRecord{Name: name, IfIndex: ix, LastSeen: t0} }
+	r := func(name string, ix uint32) ifindex.Record {
+		return ifindex.Record{Name: name, IfIndex: ix, LastSeen: t0}
+	}
 	for name, c := range map[string]struct {
-		recs  []IndexRecord
-		tombs []Tombstone
+		recs  []ifindex.Record
+		tombs []ifindex.Tombstone
 	}{
-		"name twice":          {recs: []IndexRecord{r("a", 1), r("a", 2)}},
-		"shared":              {recs: []IndexRecord{r("a", 1), r("b", 1)}},
-		"tombstone of a name": {recs: []IndexRecord{r("a", 1)}, tombs: []Tombstone{{IfIndex: 1, Forgotten: t0}}},
-		"tombstone twice":     {tombs: []Tombstone{{IfIndex: 1, Forgotten: t0}, {IfIndex: 1, Forgotten: t0}}},
-		"tombstone zero":      {tombs: []Tombstone{{IfIndex: 0, Forgotten: t0}}},
-		"tombstone timeless":  {tombs: []Tombstone{{IfIndex: 1}}},
-		"seen before 1970":    {recs: []IndexRecord{{Name: "a", IfIndex: 1, LastSeen: time.Unix(-5, 0)}}},
-		"seen far ahead":      {recs: []IndexRecord{{Name: "a", IfIndex: 1, LastSeen: time.Unix(maxUnix+1, 0)}}},
+		"name twice":          {recs: []ifindex.Record{r("a", 1), r("a", 2)}},
+		"shared":              {recs: []ifindex.Record{r("a", 1), r("b", 1)}},
+		"tombstone of a name": {recs: []ifindex.Record{r("a", 1)}, tombs: []ifindex.Tombstone{{IfIndex: 1, Forgotten: t0}}},
+		"tombstone twice":     {tombs: []ifindex.Tombstone{{IfIndex: 1, Forgotten: t0}, {IfIndex: 1, Forgotten: t0}}},
+		"tombstone zero":      {tombs: []ifindex.Tombstone{{IfIndex: 0, Forgotten: t0}}},
+		"tombstone timeless":  {tombs: []ifindex.Tombstone{{IfIndex: 1}}},
+		"seen before 1970":    {recs: []ifindex.Record{{Name: "a", IfIndex: 1, LastSeen: time.Unix(-5, 0)}}},
+		"seen far ahead":      {recs: []ifindex.Record{{Name: "a", IfIndex: 1, LastSeen: time.Unix(1<<40+1, 0)}}},
 	} {
-		if _, err := NewIndexesFrom(c.recs, c.tombs); !errors.Is(err, ErrIndexes) {
-			t.Errorf("%s: %v, want ErrIndexes", name, err)
+		if _, err := ifindex.NewFrom(c.recs, c.tombs); !errors.Is(err, ifindex.ErrInvalid) {
+			t.Errorf("%s: %v, want ifindex.ErrInvalid", name, err)
 		}
 	}
-	// what Records and Tombstones yield builds the same Indexes again
-	x, err := NewIndexesFrom([]IndexRecord{r("b", 7), {Name: "a", IfIndex: 3}}, []Tombstone{{IfIndex: 5, Forgotten: t0}})
+	// what Records and Tombstones yield builds the same ifindex.Registry again
+	x, err := ifindex.NewFrom([]ifindex.Record{r("b", 7), {Name: "a", IfIndex: 3}}, []ifindex.Tombstone{{IfIndex: 5, Forgotten: t0}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := NewIndexesFrom(slices.Collect(x.Records()), slices.Collect(x.Tombstones()))
+	y, err := ifindex.NewFrom(slices.Collect(x.Records()), slices.Collect(x.Tombstones()))
 	if err != nil {
 		t.Fatal(err)
 	}

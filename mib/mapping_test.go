@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // cellOID returns the OID of a column of ifEntry (x false) or ifXEntry.
@@ -187,18 +188,18 @@ func TestFixtureMapping(t *testing.T) {
 }
 
 // iface is a synthetic hardware interface.
-func iface(sw uint32, name, dev string, up bool) Interface {
-	return Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: name, DevType: dev, AdminUp: up, LinkUp: up,
+func iface(sw uint32, name, dev string, up bool) model.Interface {
+	return model.Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: name, DevType: dev, AdminUp: up, LinkUp: up,
 		MAC: [6]byte{2, 0, 0, 0, byte(sw >> 8), byte(sw)}, MTU: 1500, LinkMTU: 9000}
 }
 
-func sub(sw, parent uint32, name string, up bool) Interface {
+func sub(sw, parent uint32, name string, up bool) model.Interface {
 	in := iface(sw, name, "dpdk", up)
 	in.SupSwIfIndex, in.Sub, in.MAC = parent, true, [6]byte{}
 	return in
 }
 
-func build1(t *testing.T, ifaces []Interface, opt Options) *Snapshot {
+func build1(t *testing.T, ifaces []model.Interface, opt Options) *Snapshot {
 	t.Helper()
 	if opt.Clock == nil {
 		opt.Clock = clock
@@ -234,7 +235,7 @@ func TestIfType(t *testing.T) {
 		{"local0", "local", false, 1, 2},
 		{"pg0", "pg", false, 1, 2},
 	}
-	var ifaces []Interface
+	var ifaces []model.Interface
 	for i, c := range cases {
 		in := iface(uint32(i), c.name, c.dev, true)
 		in.Sub = c.sub
@@ -268,13 +269,13 @@ func TestSpeed(t *testing.T) {
 	m3.LinkSpeed = 1_000_000
 	bond := iface(6, "BondEthernet0", "bond", true)
 	// m3 is a member but not active (e.g. LACP not in sync): not counted
-	bond.BondMembers = []BondMember{{3, true}, {4, true}, {5, false}}
+	bond.BondMembers = []model.BondMember{{SwIfIndex: 3, Active: true}, {SwIfIndex: 4, Active: true}, {SwIfIndex: 5, Active: false}}
 	bsub := sub(7, 6, "BondEthernet0.100", true)
 	fe := iface(8, "FastEthernet0", "dpdk", true)
 	fe.LinkSpeed = 100_000
 	odd := iface(9, "odd0", "dpdk", true)
 	odd.LinkSpeed = 2_500_499 // 2.5 Gbit/s minus a little: rounds to 2500
-	s := build1(t, []Interface{hu, ten, m1, m2, m3, bond, bsub, fe, odd}, Options{})
+	s := build1(t, []model.Interface{hu, ten, m1, m2, m3, bond, bsub, fe, odd}, Options{})
 	cases := []struct {
 		ifIndex          uint32
 		ifSpeed, ifHighS uint64
@@ -303,7 +304,7 @@ func TestOperStatusLowerLayers(t *testing.T) {
 	m2 := iface(2, "Te1", "dpdk", false)
 	bond := iface(3, "BondEthernet0", "bond", true)
 	bond.LinkUp = false
-	bond.BondMembers = []BondMember{{1, true}, {2, true}}
+	bond.BondMembers = []model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: true}}
 	bsub := sub(4, 3, "BondEthernet0.10", true)
 	parent := iface(5, "Te2", "dpdk", true)
 	parent.LinkUp = false
@@ -316,8 +317,8 @@ func TestOperStatusLowerLayers(t *testing.T) {
 	emptyBond.LinkUp = false
 	lacp := iface(11, "BondEthernet2", "bond", true)
 	lacp.LinkUp = false // members up but not active: the bond itself is down
-	lacp.BondMembers = []BondMember{{8, false}}
-	s := build1(t, []Interface{m1, m2, bond, bsub, parent, psub, downSub, upParent, upSub, emptyBond, lacp}, Options{})
+	lacp.BondMembers = []model.BondMember{{SwIfIndex: 8, Active: false}}
+	s := build1(t, []model.Interface{m1, m2, bond, bsub, parent, psub, downSub, upParent, upSub, emptyBond, lacp}, Options{})
 	want := map[uint32]Status{
 		1001: StatusDown, 1002: StatusDown,
 		1003: StatusLowerLayerDown, // all members down
@@ -350,12 +351,12 @@ func TestOperStatusLowerLayers(t *testing.T) {
 
 func TestCounter32WrapAndCasts(t *testing.T) {
 	in := iface(0, "Te0", "dpdk", true)
-	c := []Counters{{
+	c := []model.Counters{{
 		RxBytes: 1<<32 + 5, RxPackets: 1<<33 + 100, RxMulticastPackets: 30, RxBroadcastPackets: 20,
 		TxBytes: 7, TxPackets: 10, TxMulticastPackets: 8, TxBroadcastPackets: 9, // per-cast > total
 		Drops: 1, RxNoBuf: 2, RxMiss: 4, RxError: 1<<32 + 3, TxError: 6, Punts: 99,
 	}}
-	s, _, _ := Build(nil, []Interface{in}, c, nil, t0, Options{})
+	s, _, _ := Build(nil, []model.Interface{in}, c, nil, t0, Options{})
 	x := uint32(1000)
 	for _, k := range []struct {
 		name  string
@@ -398,7 +399,7 @@ func TestAliasAndNames(t *testing.T) {
 	phy := iface(3, "TenGigabitEthernet3/0/0", "dpdk", true)
 	phy.LCPHostName, phy.LCPHostSwIfIndex = "e0", 4
 	tap := iface(4, "tap4", "virtio", true)
-	ifaces := []Interface{a, b, c, phy, tap}
+	ifaces := []model.Interface{a, b, c, phy, tap}
 	opt := Options{Aliases: map[string]string{"Te1": "core uplink"}}
 
 	s := build1(t, ifaces, opt)
@@ -425,7 +426,7 @@ func TestAliasAndNames(t *testing.T) {
 }
 
 func TestLastChangeAndTransitions(t *testing.T) {
-	ifaces := []Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true), sub(2, 1, "Te1.5", true), iface(3, "Te3", "dpdk", true)}
+	ifaces := []model.Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true), sub(2, 1, "Te1.5", true), iface(3, "Te3", "dpdk", true)}
 	s1, idx, tr := Build(nil, ifaces, nil, nil, t0, Options{Clock: clock})
 	if len(tr) != 0 {
 		t.Fatalf("first sighting gave transitions %v", tr)
@@ -436,7 +437,7 @@ func TestLastChangeAndTransitions(t *testing.T) {
 	ifaces[0].AdminUp, ifaces[0].LinkUp = false, false
 	s2, idx2, tr := Build(s1, ifaces, nil, idx, t1, Options{Clock: clock})
 	if idx2 != idx {
-		t.Error("Indexes changed without a new name")
+		t.Error("ifindex.Registry changed without a new name")
 	}
 	want := []Transition{
 		{IfIndex: 1000, Name: "Te0", Admin: StatusDown, Oper: StatusDown, PrevOper: StatusUp, At: t1, TrapEnabled: true},
@@ -486,7 +487,7 @@ func TestLastChangeAndTransitions(t *testing.T) {
 }
 
 func TestTableAndStackLastChange(t *testing.T) {
-	ifaces := []Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true)}
+	ifaces := []model.Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true)}
 	s1, idx, _ := Build(nil, ifaces, nil, nil, t0, Options{Clock: clock})
 	scalar := func(s *Snapshot, o string) uint64 {
 		v := s.Get(oid(t, o))
@@ -532,11 +533,11 @@ func TestTableAndStackLastChange(t *testing.T) {
 }
 
 func TestCounterDiscontinuity(t *testing.T) {
-	ifaces := []Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true)}
-	c := []Counters{{RxPackets: 100, RxBytes: 10000}, {TxPackets: 50, TxBytes: 5000}}
+	ifaces := []model.Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true)}
+	c := []model.Counters{{RxPackets: 100, RxBytes: 10000}, {TxPackets: 50, TxBytes: 5000}}
 	s1, idx, _ := Build(nil, ifaces, c, nil, t0, Options{Clock: clock, Segment: 1})
 	t1 := t0.Add(10 * time.Second)
-	c2 := []Counters{{RxPackets: 200, RxBytes: 20000}, {TxPackets: 3, TxBytes: 300}} // Te1 cleared
+	c2 := []model.Counters{{RxPackets: 200, RxBytes: 20000}, {TxPackets: 3, TxBytes: 300}} // Te1 cleared
 	s2 := s1.WithCounters(c2, t1)
 	if got := num(t, s2, ifXT, colIfCounterDiscontinuityTime, 1000, tt); got != 0 {
 		t.Errorf("growing counters: discontinuity %d", got)
@@ -555,14 +556,14 @@ func TestCounterDiscontinuity(t *testing.T) {
 	// a VPP restart seen by Build (a new stats segment): every row's
 	// counters restarted, Te1's too although they are above the old ones
 	t2 := t1.Add(time.Minute)
-	s3, _, _ := Build(s2, ifaces, []Counters{{RxPackets: 1}, {TxPackets: 4, TxBytes: 400}}, idx, t2, Options{Clock: clock, Segment: 2})
+	s3, _, _ := Build(s2, ifaces, []model.Counters{{RxPackets: 1}, {TxPackets: 4, TxBytes: 400}}, idx, t2, Options{Clock: clock, Segment: 2})
 	for _, x := range []uint32{1000, 1001} {
 		if got := num(t, s3, ifXT, colIfCounterDiscontinuityTime, x, tt); got != uint64(clock.Ticks(t2)) {
 			t.Errorf("%d after restart: discontinuity %d, want %d", x, got, clock.Ticks(t2))
 		}
 	}
 	// a short stats read (no counters for Te1) keeps Te1's counters
-	s4 := s3.WithCounters([]Counters{{RxPackets: 2}}, t2.Add(time.Second))
+	s4 := s3.WithCounters([]model.Counters{{RxPackets: 2}}, t2.Add(time.Second))
 	if got := num(t, s4, ifXT, colIfHCOutOctets, 1001, c64); got != 400 {
 		t.Errorf("missing counters: ifHCOutOctets %d, want 400 kept", got)
 	}
@@ -571,9 +572,9 @@ func TestCounterDiscontinuity(t *testing.T) {
 // TestSegmentRestart: a new stats segment (VPP restarted) is a counter
 // discontinuity for every row, even where no counter went backwards.
 func TestSegmentRestart(t *testing.T) {
-	ifaces := []Interface{iface(0, "Te0", "dpdk", true)}
-	before := []Counters{{RxPackets: 5, RxBytes: 500}}
-	after := []Counters{{RxPackets: 50, RxBytes: 5000}} // grew past the old value
+	ifaces := []model.Interface{iface(0, "Te0", "dpdk", true)}
+	before := []model.Counters{{RxPackets: 5, RxBytes: 500}}
+	after := []model.Counters{{RxPackets: 50, RxBytes: 5000}} // grew past the old value
 	t1 := t0.Add(time.Minute)
 	disc := func(s *Snapshot) uint64 { return num(t, s, ifXT, colIfCounterDiscontinuityTime, 1000, tt) }
 	for _, c := range []struct {
@@ -594,7 +595,7 @@ func TestSegmentRestart(t *testing.T) {
 	}
 	// WithCounters keeps the segment: Build after it still sees the restart
 	s1, idx, _ := Build(nil, ifaces, before, nil, t0, Options{Clock: clock, Segment: 1})
-	s2 := s1.WithCounters([]Counters{{RxPackets: 6, RxBytes: 600}}, t0.Add(time.Second))
+	s2 := s1.WithCounters([]model.Counters{{RxPackets: 6, RxBytes: 600}}, t0.Add(time.Second))
 	s3, _, _ := Build(s2, ifaces, after, idx, t1, Options{Clock: clock, Segment: 2})
 	if got := disc(s3); got != uint64(clock.Ticks(t1)) {
 		t.Errorf("after WithCounters: discontinuity %d, want %d", got, clock.Ticks(t1))
@@ -613,34 +614,34 @@ func TestSegmentRestart(t *testing.T) {
 // unicast must not drop then, nor may it fake a discontinuity; only VPP's
 // own counters going back are one.
 func TestUnicastNeverBack(t *testing.T) {
-	ifaces := []Interface{iface(0, "Te0", "dpdk", true)}
+	ifaces := []model.Interface{iface(0, "Te0", "dpdk", true)}
 	at := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
 	opt := Options{Clock: clock, Segment: 1}
-	s, idx, _ := Build(nil, ifaces, []Counters{{RxPackets: 100, RxMulticastPackets: 10, TxPackets: 50, TxBroadcastPackets: 5}}, nil, at(0), opt)
+	s, idx, _ := Build(nil, ifaces, []model.Counters{{RxPackets: 100, RxMulticastPackets: 10, TxPackets: 50, TxBroadcastPackets: 5}}, nil, at(0), opt)
 	steps := []struct {
 		name       string
 		build      bool // Build, else WithCounters
-		c          Counters
+		c          model.Counters
 		inU, outU  uint64
 		discontAt  int // seconds after t0; -1: none
 		inDiscards uint64
 	}{
-		{"mcast read ahead of rx", false, Counters{RxPackets: 100, RxMulticastPackets: 11, TxPackets: 50, TxBroadcastPackets: 6}, 90, 45, -1, 0},
-		{"again, by Build", true, Counters{RxPackets: 100, RxMulticastPackets: 12, TxPackets: 50, TxBroadcastPackets: 7}, 90, 45, -1, 0},
-		{"rx caught up", false, Counters{RxPackets: 103, RxMulticastPackets: 12, TxPackets: 53, TxBroadcastPackets: 7}, 91, 46, -1, 0},
-		{"cleared", false, Counters{RxPackets: 3, RxMulticastPackets: 1, TxPackets: 2, TxBroadcastPackets: 1}, 2, 1, 4, 0},
-		{"ahead again after the clear", true, Counters{RxPackets: 3, RxMulticastPackets: 2, TxPackets: 2, TxBroadcastPackets: 2}, 2, 1, 4, 0},
-		{"grows", true, Counters{RxPackets: 10, RxMulticastPackets: 2, TxPackets: 9, TxBroadcastPackets: 2, Drops: 10}, 8, 7, 4, 10},
+		{"mcast read ahead of rx", false, model.Counters{RxPackets: 100, RxMulticastPackets: 11, TxPackets: 50, TxBroadcastPackets: 6}, 90, 45, -1, 0},
+		{"again, by Build", true, model.Counters{RxPackets: 100, RxMulticastPackets: 12, TxPackets: 50, TxBroadcastPackets: 7}, 90, 45, -1, 0},
+		{"rx caught up", false, model.Counters{RxPackets: 103, RxMulticastPackets: 12, TxPackets: 53, TxBroadcastPackets: 7}, 91, 46, -1, 0},
+		{"cleared", false, model.Counters{RxPackets: 3, RxMulticastPackets: 1, TxPackets: 2, TxBroadcastPackets: 1}, 2, 1, 4, 0},
+		{"ahead again after the clear", true, model.Counters{RxPackets: 3, RxMulticastPackets: 2, TxPackets: 2, TxBroadcastPackets: 2}, 2, 1, 4, 0},
+		{"grows", true, model.Counters{RxPackets: 10, RxMulticastPackets: 2, TxPackets: 9, TxBroadcastPackets: 2, Drops: 10}, 8, 7, 4, 10},
 		// a raw counter back though the served sum grew: still a discontinuity
-		{"drops cleared, rx-miss grew", false, Counters{RxPackets: 10, RxMulticastPackets: 2, TxPackets: 9, TxBroadcastPackets: 2, Drops: 5, RxMiss: 10}, 8, 7, 7, 15},
-		{"cleared, seen by Build", true, Counters{RxPackets: 1, TxPackets: 1, Drops: 5, RxMiss: 10}, 1, 1, 8, 15},
+		{"drops cleared, rx-miss grew", false, model.Counters{RxPackets: 10, RxMulticastPackets: 2, TxPackets: 9, TxBroadcastPackets: 2, Drops: 5, RxMiss: 10}, 8, 7, 7, 15},
+		{"cleared, seen by Build", true, model.Counters{RxPackets: 1, TxPackets: 1, Drops: 5, RxMiss: 10}, 1, 1, 8, 15},
 	}
 	for i, st := range steps {
 		now := at(i + 1)
 		if st.build {
-			s, _, _ = Build(s, ifaces, []Counters{st.c}, idx, now, opt)
+			s, _, _ = Build(s, ifaces, []model.Counters{st.c}, idx, now, opt)
 		} else {
-			s = s.WithCounters([]Counters{st.c}, now)
+			s = s.WithCounters([]model.Counters{st.c}, now)
 		}
 		if got := num(t, s, ifXT, colIfHCInUcastPkts, 1000, c64); got != st.inU {
 			t.Errorf("%s: ifHCInUcastPkts %d, want %d", st.name, got, st.inU)
@@ -670,11 +671,11 @@ func TestUnicastNeverBack(t *testing.T) {
 func TestTrapEnableStacked(t *testing.T) {
 	m1, m2 := iface(1, "Te0", "dpdk", true), iface(2, "Te1", "dpdk", true)
 	bond := iface(3, "BondEthernet0", "bond", true)
-	bond.BondMembers = []BondMember{{1, true}, {2, true}}
+	bond.BondMembers = []model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: true}}
 	bsub := sub(4, 3, "BondEthernet0.10", true)
 	empty := iface(5, "BondEthernet1", "bond", true) // no members: nothing below
 	orphan := sub(6, 99, "Te9.7", true)              // parent unknown: nothing below
-	ifaces := []Interface{m1, m2, bond, bsub, empty, orphan}
+	ifaces := []model.Interface{m1, m2, bond, bsub, empty, orphan}
 	s1, idx, _ := Build(nil, ifaces, nil, nil, t0, Options{Clock: clock})
 	want := map[uint32]uint64{1001: 1, 1002: 1, 1003: 2, 1004: 2, 1005: 1, 1006: 1}
 	for x, w := range want {

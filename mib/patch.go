@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // maxPatch is the most changed rows Patch takes on; a larger change is a
@@ -23,7 +26,7 @@ const maxPatch = 256
 // The arena is copied with the new strings appended; when the strings of
 // rows gone since the last Build take more room than the live ones, Patch
 // declines, so that a Build compacts it.
-func Patch(prev *Snapshot, ifaces []Interface, changed map[string]bool, counters []Counters, idx *Indexes, now time.Time, opt Options) (snap *Snapshot, next *Indexes, trans []Transition, ok bool) {
+func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, counters []model.Counters, idx *ifindex.Registry, now time.Time, opt Options) (snap *Snapshot, next *ifindex.Registry, trans []Transition, ok bool) {
 	if prev == nil || prev == &emptySnapshot || prev.epoch.IsZero() || opt.VPPDown || len(changed) > maxPatch ||
 		(opt.Segment != 0 && opt.Segment != prev.segment) {
 		return nil, nil, nil, false
@@ -124,7 +127,7 @@ func Patch(prev *Snapshot, ifaces []Interface, changed map[string]bool, counters
 		if f := idx.ForgetAfter(); f != 0 && f < patchForgetFloor {
 			return nil, nil, nil, false
 		}
-		ifx, next = idx.assign(names, nameSw, now)
+		ifx, next = idx.Assign(names, nameSw, now)
 	}
 	for k, name := range names {
 		if ifx[k] == 0 {
@@ -215,6 +218,7 @@ func Patch(prev *Snapshot, ifaces []Interface, changed map[string]bool, counters
 			r.admin = StatusUp
 		}
 		r.speedKbps = uint64(in.LinkSpeed)
+		r.duplex = in.Duplex
 		mac := in.MAC
 		switch {
 		case !in.AdminUp:
@@ -326,6 +330,12 @@ func Patch(prev *Snapshot, ifaces []Interface, changed map[string]bool, counters
 	if !slices.Equal(prev.stack, s.stack) {
 		s.stackChanged = nowAt
 	}
+	// What Build derives from the rows: the boxed indexes, the rows by
+	// sw_if_index, and the other modules, which join by it.
+	s.ifKeys, s.stackKeys = ifIndexKeys(s.ifIndex), pairKeys(s.stack)
+	s.bySw = newSwIndex(len(s.rows), func(i int) uint32 { return s.rows[i].swIfIndex })
+	s.src = prev.src
+	s.buildModules(prev, opt.MIBs, now)
 	return s, next, trans, true
 }
 

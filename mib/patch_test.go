@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // dumpTree is every name and value a tree serves, in order.
@@ -61,7 +62,7 @@ func TestPatchMatchesBuild(t *testing.T) {
 		nextSw++
 	}
 	for sw := uint32(len(counters)); sw < nextSw+400; sw++ {
-		counters = append(counters, Counters{RxBytes: uint64(sw) * 7, RxPackets: uint64(sw)})
+		counters = append(counters, model.Counters{RxBytes: uint64(sw) * 7, RxPackets: uint64(sw)})
 	}
 	opt := Options{Clock: clock, Segment: 1, Aliases: map[string]string{portName + ".1003": "customer 3"}}
 	now := t0
@@ -75,7 +76,7 @@ func TestPatchMatchesBuild(t *testing.T) {
 		now = now.Add(time.Second)
 		changed := map[string]bool{}
 		for range 1 + r.IntN(3) {
-			pick := func(pred func(Interface) bool) int {
+			pick := func(pred func(model.Interface) bool) int {
 				var cands []int
 				for i, in := range ifaces {
 					if pred(in) {
@@ -87,13 +88,13 @@ func TestPatchMatchesBuild(t *testing.T) {
 				}
 				return cands[r.IntN(len(cands))]
 			}
-			ours := func(in Interface) bool {
+			ours := func(in model.Interface) bool {
 				return in.DevType == "Loopback" && in.SwIfIndex >= 1000 || in.Sub && in.SupSwIfIndex == port
 			}
 			switch r.IntN(6) {
 			case 0: // a loopback created, sometimes under an old name
 				name := fmt.Sprintf("loop%d", 200+r.IntN(40))
-				if slices.ContainsFunc(ifaces, func(in Interface) bool { return in.Name == name }) {
+				if slices.ContainsFunc(ifaces, func(in model.Interface) bool { return in.Name == name }) {
 					continue
 				}
 				in := iface(nextSw, name, "Loopback", r.IntN(2) == 0)
@@ -103,7 +104,7 @@ func TestPatchMatchesBuild(t *testing.T) {
 				changed[name] = true
 			case 1: // a sub-interface created
 				name := fmt.Sprintf("%s.%d", portName, 2000+r.IntN(40))
-				if slices.ContainsFunc(ifaces, func(in Interface) bool { return in.Name == name }) {
+				if slices.ContainsFunc(ifaces, func(in model.Interface) bool { return in.Name == name }) {
 					continue
 				}
 				ifaces = append(ifaces, sub(nextSw, port, name, r.IntN(2) == 0))
@@ -155,21 +156,21 @@ func TestPatchMatchesBuild(t *testing.T) {
 	}
 }
 
-func classifyEthernet(in Interface) bool {
+func classifyEthernet(in model.Interface) bool {
 	typ, _ := classify(&in)
 	return typ == typeEthernetCsmacd
 }
 
 // TestPatchDeclines: changes that reach other rows are left to Build.
 func TestPatchDeclines(t *testing.T) {
-	ifaces := []Interface{
+	ifaces := []model.Interface{
 		iface(1, "Eth0", "dpdk", true),
 		sub(2, 1, "Eth0.100", true),
 		iface(3, "loop0", "Loopback", true),
 		iface(4, "BondEthernet0", "bond", true),
 		iface(5, "Eth1", "dpdk", true),
 	}
-	ifaces[3].BondMembers = []BondMember{{SwIfIndex: 5, Active: true}}
+	ifaces[3].BondMembers = []model.BondMember{{SwIfIndex: 5, Active: true}}
 	s, idx, _ := Build(nil, ifaces, nil, nil, t0, Options{Clock: clock})
 	for _, c := range []struct {
 		name string
@@ -218,7 +219,7 @@ func BenchmarkPatch(b *testing.B) {
 func TestWithCountersFunc(t *testing.T) {
 	ifaces, counters := bigRouter(1000)
 	s, _, _ := Build(nil, ifaces, counters, nil, t0, Options{Clock: clock})
-	next := make([]Counters, len(counters)-10) // the last ten keep theirs
+	next := make([]model.Counters, len(counters)-10) // the last ten keep theirs
 	for i := range next {
 		next[i] = counters[i]
 		next[i].RxBytes += uint64(i)
@@ -227,7 +228,7 @@ func TestWithCountersFunc(t *testing.T) {
 		}
 	}
 	want := s.WithCounters(next, t0.Add(time.Second))
-	got := s.WithCountersFunc(func(sw uint32, c *Counters) bool {
+	got := s.WithCountersFunc(func(sw uint32, c *model.Counters) bool {
 		if int(sw) >= len(next) {
 			return false
 		}
@@ -238,7 +239,7 @@ func TestWithCountersFunc(t *testing.T) {
 		t.Error("WithCountersFunc serves other values than WithCounters")
 	}
 	fresh, _, _ := Build(s, ifaces, nil, nil, t0.Add(time.Second), Options{Clock: clock})
-	fresh.FillCounters(func(sw uint32, c *Counters) bool {
+	fresh.FillCounters(func(sw uint32, c *model.Counters) bool {
 		if int(sw) >= len(next) {
 			return false
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // Status is an ifAdminStatus or ifOperStatus value.
@@ -66,6 +67,7 @@ type row struct {
 	oper       Status
 	stacked    bool // on a lower layer in ifStackTable: traps off (RFC 2863 ifLinkUpDownTrapEnable)
 	connector  bool
+	duplex     model.Duplex // for EtherLike-MIB
 }
 
 // Slots of ctrRow.c: VPP's counters as read, those the IF-MIB serves.
@@ -112,6 +114,17 @@ type Snapshot struct {
 	stack        []uint64
 	tableChanged stamp // the last row add/remove; 0: none
 	stackChanged stamp
+	// ifKeys and stackKeys are ifIndex and stack boxed once as indexes.
+	ifKeys, stackKeys index
+	// bySw finds a row by sw_if_index, for the modules that join by it.
+	bySw swIndex
+
+	// The other modules: their sources, their data by module id, and every
+	// object served (of the modules in mods), in OID order.
+	src   *Sources
+	parts []any
+	mods  []*module
+	objs  []object
 }
 
 // stamp is an instant as 1 + nanoseconds since the snapshot's epoch, so
@@ -207,39 +220,11 @@ func (s *Snapshot) Get(name agentx.OID) agentx.Value {
 	if s == nil {
 		s = &emptySnapshot
 	}
-	for i := range regions {
-		r := &regions[i]
-		if !name.HasPrefix(r.oid) {
-			continue
-		}
-		rest := name[len(r.oid):]
-		switch r.kind {
-		case kindScalar:
-			if len(rest) == 1 && rest[0] == 0 {
-				return s.scalar(r.what)
-			}
-			return agentx.Value{Type: agentx.TypeNoSuchInstance}
-		case kindIfTable:
-			if len(rest) == 0 || rest[0] < r.minCol || rest[0] > r.maxCol {
-				return agentx.Value{Type: agentx.TypeNoSuchObject}
-			}
-			if len(rest) == 2 {
-				if pos, ok := slices.BinarySearch(s.ifIndex, rest[1]); ok {
-					return s.cell(r.what, rest[0], pos)
-				}
-			}
-			return agentx.Value{Type: agentx.TypeNoSuchInstance}
-		case kindStackTable:
-			if len(rest) == 0 || rest[0] < r.minCol || rest[0] > r.maxCol {
-				return agentx.Value{Type: agentx.TypeNoSuchObject}
-			}
-			if len(rest) == 3 {
-				if _, ok := slices.BinarySearch(s.stack, uint64(rest[1])<<32|uint64(rest[2])); ok {
-					return stackStatus()
-				}
-			}
-			return agentx.Value{Type: agentx.TypeNoSuchInstance}
-		}
+	objs := s.objects()
+	// the last object at or before name: the only one that can prefix it
+	if i := search(objs, name) - 1; i >= 0 && name.HasPrefix(objs[i].oid()) {
+		o := objs[i]
+		return o.get(s, name[len(o.oid()):])
 	}
 	return agentx.Value{Type: agentx.TypeNoSuchObject}
 }
@@ -250,91 +235,47 @@ func (s *Snapshot) Next(dst, from agentx.OID, include bool) (agentx.OID, agentx.
 	if s == nil {
 		s = &emptySnapshot
 	}
-	for i := range regions {
-		r := &regions[i]
+	objs := s.objects()
+	i := search(objs, from)
+	if i > 0 && from.HasPrefix(objs[i-1].oid()) {
+		i-- // from is inside that object
+	}
+	for ; i < len(objs); i++ {
+		o := objs[i]
 		var rest []uint32
-		if from.HasPrefix(r.oid) {
-			rest = from[len(r.oid):]
-		} else if from.Compare(r.oid) > 0 {
-			continue // from is past this whole region
+		if from.HasPrefix(o.oid()) {
+			rest = from[len(o.oid()):]
 		}
-		// Here from is inside the region (rest) or before all of it (rest
+		// Here from is inside the object (rest) or before all of it (rest
 		// empty, which every instance follows).
-		switch r.kind {
-		case kindScalar:
-			if len(rest) == 0 || (include && len(rest) == 1 && rest[0] == 0) {
-				return append(append(dst[:0], r.oid...), 0), s.scalar(r.what), true
-			}
-		case kindIfTable:
-			if col, pos, ok := nextCell(r, rest, include, s.ifIndex, ifIndexAfter); ok {
-				dst = append(append(dst[:0], r.oid...), col, s.ifIndex[pos])
-				return dst, s.cell(r.what, col, pos), true
-			}
-		case kindStackTable:
-			if col, pos, ok := nextCell(r, rest, include, s.stack, stackAfter); ok {
-				k := s.stack[pos]
-				dst = append(append(dst[:0], r.oid...), col, uint32(k>>32), uint32(k))
-				return dst, stackStatus(), true
-			}
+		if name, v, ok := o.next(s, dst, rest, include); ok {
+			return name, v, true
 		}
 	}
 	return dst[:0], agentx.Value{Type: agentx.TypeEndOfMIBView}, false
 }
 
-// nextCell finds the first cell of a table region after rest (the part of
-// the searched OID below the entry), as a column and a row position. after
-// returns the first row position whose index follows idx (the part below the
-// column).
-func nextCell[K any](r *region, rest []uint32, include bool, keys []K, after func([]K, []uint32, bool) int) (uint32, int, bool) {
-	if len(keys) == 0 {
-		return 0, 0, false
+// search returns the number of objects at or before name.
+func search(objs []object, name agentx.OID) int {
+	lo, hi := 0, len(objs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if objs[m].oid().Compare(name) <= 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
-	if len(rest) == 0 || rest[0] < r.minCol {
-		return r.minCol, 0, true
-	}
-	col := rest[0]
-	if col > r.maxCol {
-		return 0, 0, false
-	}
-	if pos := after(keys, rest[1:], include); pos < len(keys) {
-		return col, pos, true
-	}
-	if col < r.maxCol {
-		return col + 1, 0, true
-	}
-	return 0, 0, false
+	return lo
 }
 
-// ifIndexAfter returns the first position whose ifIndex, as a one-subid
-// instance suffix, follows idx (or equals it, with include).
-func ifIndexAfter(ix []uint32, idx []uint32, include bool) int {
-	if len(idx) == 0 {
-		return 0
+// objects returns what s serves: IF-MIB's objects when built without
+// Options.MIBs.
+func (s *Snapshot) objects() []object {
+	if s.objs == nil {
+		return ifObjects
 	}
-	pos, found := slices.BinarySearch(ix, idx[0])
-	// [n] > idx when n > idx[0], or n == idx[0] and idx is just [n] with
-	// include; a longer idx ([n, ...]) is past the instance [n].
-	if found && !(include && len(idx) == 1) {
-		pos++
-	}
-	return pos
-}
-
-// stackAfter is ifIndexAfter for the two-subid (higher, lower) index.
-func stackAfter(keys []uint64, idx []uint32, include bool) int {
-	switch len(idx) {
-	case 0:
-		return 0
-	case 1:
-		// every [idx[0], lower] is longer than [idx[0]], hence after it
-		pos, _ := slices.BinarySearch(keys, uint64(idx[0])<<32)
-		return pos
-	}
-	pos, found := slices.BinarySearch(keys, uint64(idx[0])<<32|uint64(idx[1]))
-	if found && !(include && len(idx) == 2) {
-		pos++
-	}
-	return pos
+	return s.objs
 }
 
 func integer(v int32) agentx.Value {
@@ -353,118 +294,8 @@ func gauge32(v uint64) agentx.Value {
 	return agentx.Value{Type: agentx.TypeGauge32, Integer: min(v, 0xffffffff)}
 }
 
-func stackStatus() agentx.Value { return integer(1) } // active(1)
-
 func (s *Snapshot) octets(sp span) agentx.Value {
 	return agentx.Value{Type: agentx.TypeOctetString, Bytes: s.str(sp)}
-}
-
-func (s *Snapshot) scalar(what object) agentx.Value {
-	switch what {
-	case objIfNumber:
-		return integer(int32(min(len(s.rows), MaxIfIndex)))
-	case objIfTableLastChange:
-		return s.ticks(s.tableChanged)
-	case objIfStackLastChange:
-		return s.ticks(s.stackChanged)
-	}
-	return agentx.Value{Type: agentx.TypeNoSuchObject}
-}
-
-// cell returns column col of the row at pos of ifEntry or ifXEntry.
-func (s *Snapshot) cell(what object, col uint32, pos int) agentx.Value {
-	r := &s.rows[pos]
-	ctr := &s.ctr[pos]
-	c := &ctr.c
-	if what == objIfXEntry {
-		switch col {
-		case colIfName:
-			return s.octets(r.name)
-		case colIfInMulticastPkts:
-			return counter32(c[cInMcast])
-		case colIfInBroadcastPkts:
-			return counter32(c[cInBcast])
-		case colIfOutMulticastPkts:
-			return counter32(c[cOutMcast])
-		case colIfOutBroadcastPkts:
-			return counter32(c[cOutBcast])
-		case colIfHCInOctets:
-			return counter64(c[cInOctets])
-		case colIfHCInUcastPkts:
-			return counter64(ctr.inUcast)
-		case colIfHCInMulticastPkts:
-			return counter64(c[cInMcast])
-		case colIfHCInBroadcastPkts:
-			return counter64(c[cInBcast])
-		case colIfHCOutOctets:
-			return counter64(c[cOutOctets])
-		case colIfHCOutUcastPkts:
-			return counter64(ctr.outUcast)
-		case colIfHCOutMulticastPkts:
-			return counter64(c[cOutMcast])
-		case colIfHCOutBroadcastPkts:
-			return counter64(c[cOutBcast])
-		case colIfLinkUpDownTrapEnable:
-			return integer(truth(!r.stacked))
-		case colIfHighSpeed:
-			// RFC 2863: n means n-500,000 .. n+499,999 bit/s, so round.
-			return gauge32((r.speedKbps + 500) / 1000)
-		case colIfPromiscuousMode:
-			return integer(truthFalse)
-		case colIfConnectorPresent:
-			return integer(truth(r.connector))
-		case colIfAlias:
-			return s.octets(r.alias)
-		case colIfCounterDiscontinuityTime:
-			return s.ticks(ctr.disc)
-		}
-		return agentx.Value{Type: agentx.TypeNoSuchObject}
-	}
-	switch col {
-	case colIfIndex:
-		return integer(int32(s.ifIndex[pos]))
-	case colIfDescr:
-		return s.octets(r.descr)
-	case colIfType:
-		return integer(int32(r.ifType))
-	case colIfMtu:
-		return integer(int32(min(r.mtu, MaxIfIndex)))
-	case colIfSpeed:
-		return gauge32(r.speedKbps * 1000) // saturates at 4294967295
-	case colIfPhysAddress:
-		return s.octets(r.mac)
-	case colIfAdminStatus:
-		return integer(int32(r.admin))
-	case colIfOperStatus:
-		return integer(int32(r.oper))
-	case colIfLastChange:
-		return s.ticks(r.lastChange)
-	case colIfInOctets:
-		return counter32(c[cInOctets])
-	case colIfInUcastPkts:
-		return counter32(ctr.inUcast)
-	case colIfInNUcastPkts:
-		return counter32(c[cInMcast] + c[cInBcast])
-	case colIfInDiscards:
-		return counter32(c[cInDrops] + c[cInNoBuf] + c[cInMiss])
-	case colIfInErrors:
-		return counter32(c[cInErrors])
-	case colIfInUnknownProtos, colIfOutDiscards:
-		return counter32(0)
-	case colIfOutOctets:
-		return counter32(c[cOutOctets])
-	case colIfOutUcastPkts:
-		return counter32(ctr.outUcast)
-	case colIfOutNUcastPkts:
-		return counter32(c[cOutMcast] + c[cOutBcast])
-	case colIfOutErrors:
-		return counter32(c[cOutErrors])
-	case colIfOutQLen:
-		return gauge32(0)
-	case colIfSpecific:
-		return agentx.Value{Type: agentx.TypeObjectIdentifier, OID: zeroDotZero}
-	}
-	return agentx.Value{Type: agentx.TypeNoSuchObject}
 }
 
 func truth(b bool) int32 {

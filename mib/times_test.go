@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // monoClock is a master clock that measures, as agentx's does, from a
@@ -31,19 +33,19 @@ func TestTimesMonotonic(t *testing.T) {
 	base := time.Now() // the master's start, as agentx's clock sees it
 	clk := monoClock{t: t, base: base}
 	opt := Options{Clock: clk}
-	ifaces := []Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true)}
+	ifaces := []model.Interface{iface(0, "Te0", "dpdk", true), iface(1, "Te1", "dpdk", true)}
 	now1 := base.Add(time.Second)
-	s1, idx, _ := Build(nil, ifaces, []Counters{{RxPackets: 10}, {RxPackets: 10}}, nil, now1, opt)
+	s1, idx, _ := Build(nil, ifaces, []model.Counters{{RxPackets: 10}, {RxPackets: 10}}, nil, now1, opt)
 
 	now2 := now1.Add(5 * time.Second)
 	ifaces[0].LinkUp = false
 	ifaces = append(ifaces, iface(2, "Te2", "dpdk", true))
-	s2, _, tr := Build(s1, ifaces, []Counters{{RxPackets: 11}, {RxPackets: 11}}, idx, now2, opt)
+	s2, _, tr := Build(s1, ifaces, []model.Counters{{RxPackets: 11}, {RxPackets: 11}}, idx, now2, opt)
 	if len(tr) != 1 || !hasMono(tr[0].At) {
 		t.Errorf("transitions %+v: want one, At with a monotonic reading", tr)
 	}
 	now3 := now2.Add(7 * time.Second)
-	s3 := s2.WithCounters([]Counters{{RxPackets: 12}, {RxPackets: 1}}, now3) // Te1 cleared
+	s3 := s2.WithCounters([]model.Counters{{RxPackets: 12}, {RxPackets: 1}}, now3) // Te1 cleared
 
 	at := func(t1 time.Time) uint64 { return uint64(t1.Sub(base) / (10 * time.Millisecond)) }
 	if got := num(t, s3, ifT, colIfLastChange, 1000, tt); got != at(now2) {

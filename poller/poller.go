@@ -13,7 +13,9 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // Event is an interface event from VPP, or news of the API connection.
@@ -42,14 +44,14 @@ type Event struct {
 
 // Dump is one full interface dump and the API connection it came from.
 type Dump struct {
-	Interfaces []mib.Interface
+	Interfaces []model.Interface
 	Conn       uint64
 }
 
 // Stats is one read of VPP's stats segment.
 type Stats struct {
 	// Counters are indexed by sw_if_index.
-	Counters []mib.Counters
+	Counters []model.Counters
 	// Names is /if/names, indexed by sw_if_index: what VPP's stats say
 	// exists, read without VPP's main thread. A slot of a deleted
 	// interface is empty or "deleted". nil when not known.
@@ -62,13 +64,13 @@ type Stats struct {
 	// in between), then lets the reader go; it fails when the values were
 	// not consistent. The poller calls it exactly once, also when it does
 	// not use the counters.
-	Apply func(fn func(fill func(sw uint32, c *mib.Counters) bool)) error
+	Apply func(fn func(fill func(sw uint32, c *model.Counters) bool)) error
 }
 
 // release lets the reader go when st's counters are not used.
 func (st Stats) release() {
 	if st.Apply != nil {
-		_ = st.Apply(func(func(uint32, *mib.Counters) bool) {})
+		_ = st.Apply(func(func(uint32, *model.Counters) bool) {})
 	}
 }
 
@@ -79,7 +81,7 @@ func (st Stats) into(snap *mib.Snapshot, now time.Time) (*mib.Snapshot, error) {
 		return snap.WithCounters(st.Counters, now), nil
 	}
 	out := snap
-	err := st.Apply(func(fill func(uint32, *mib.Counters) bool) {
+	err := st.Apply(func(fill func(uint32, *model.Counters) bool) {
 		out = snap.WithCountersFunc(fill, now)
 	})
 	if err != nil {
@@ -102,12 +104,12 @@ type Config struct {
 	// false when VPP has none; an error when conn is not the current
 	// connection): an event that leaves its state in doubt asks it rather
 	// than dumping everything.
-	Interface func(ctx context.Context, conn uint64, sw uint32) (in mib.Interface, found bool, err error)
+	Interface func(ctx context.Context, conn uint64, sw uint32) (in model.Interface, found bool, err error)
 	// Counters reads the stats segment, into reuse's storage when it is
 	// large enough: the counters of an earlier read that the poller no
 	// longer uses (nil when there is none), so that a read every second
 	// does not allocate a new copy of every counter.
-	Counters func(ctx context.Context, reuse []mib.Counters) (Stats, error)
+	Counters func(ctx context.Context, reuse []model.Counters) (Stats, error)
 	// Events delivers VPP's interface events; nil when there are none.
 	Events <-chan Event
 	// Publish makes a snapshot the one served (agentx.Session.SetTree).
@@ -117,8 +119,8 @@ type Config struct {
 	Notify func(mib.Transition)
 	// Indexes is the persistent ifIndex map at start; SaveIndexes stores it
 	// whenever a new interface got an ifIndex.
-	Indexes     *mib.Indexes
-	SaveIndexes func(*mib.Indexes) error
+	Indexes     *ifindex.Registry
+	SaveIndexes func(*ifindex.Registry) error
 	// Options for mib.Build (Clock, LCPNames, Aliases); SetAliases changes
 	// the aliases later.
 	Options mib.Options
@@ -139,6 +141,8 @@ type Config struct {
 	Logger         logrus.FieldLogger
 	// Observer, when set, is told what the poller does (metrics).
 	Observer Observer
+	// IP, when set, feeds the MIB modules other than IF-MIB (ip.go).
+	IP IPConfig
 }
 
 // Source names a data source of the poller, for Observer.
@@ -183,29 +187,29 @@ type Poller struct {
 	// reader both build from the last snapshot. Readers never take it.
 	mu     sync.Mutex
 	snap   *mib.Snapshot
-	ifaces []mib.Interface // the last dump, with the rows kept by fade-out
-	conn   uint64          // the API connection ifaces came from
+	ifaces []model.Interface // the last dump, with the rows kept by fade-out
+	conn   uint64            // the API connection ifaces came from
 	// counters are the read a full build joins with its dump, nil the rest
 	// of the time: the snapshot holds what is served, and a build without
 	// counters keeps each row's. spare is a read's storage free for the
 	// next read.
-	counters []mib.Counters
-	spare    []mib.Counters
+	counters []model.Counters
+	spare    []model.Counters
 	pending  *Stats   // a full build's read held in place (Stats.Apply), for build
 	names    []string // /if/names of the last read; nil when unknown
 	segment  uint64
-	idx      *mib.Indexes
+	idx      *ifindex.Registry
 	opt      mib.Options
 	kept     int       // rows of ifaces the last dump lacked
 	vppDown  bool      // every row served down: VPP is gone
 	goneAt   time.Time // when the stats segment was first found gone; zero while there
 
-	readAt      time.Time         // when the published counters' read began; p.mu
-	readFailing bool              // the last counter read failed (log once); p.mu
-	kick        chan struct{}     // asks Run for a full rebuild
-	saveq       chan *mib.Indexes // the newest ifIndex map to save (cap 1)
-	saveRetry   time.Duration     // pause after a failed save
-	ready       chan struct{}     // closed at the first published snapshot
+	readAt      time.Time              // when the published counters' read began; p.mu
+	readFailing bool                   // the last counter read failed (log once); p.mu
+	kick        chan struct{}          // asks Run for a full rebuild
+	saveq       chan *ifindex.Registry // the newest ifIndex map to save (cap 1)
+	saveRetry   time.Duration          // pause after a failed save
+	ready       chan struct{}          // closed at the first published snapshot
 	readyOnce   sync.Once
 
 	// Fade-out, owned by Run: a row leaves only on a delete event, or when
@@ -220,6 +224,8 @@ type Poller struct {
 	// hints carries sw_if_index values whose /if/names entry changed, from
 	// the counter reads to Run (cap 1; a sender merges with what waits).
 	hints chan []uint32
+
+	ip ipState
 }
 
 // New checks cfg and returns a Poller.
@@ -253,7 +259,7 @@ func New(cfg Config) (*Poller, error) {
 	idx := cfg.Indexes
 	if idx == nil {
 		var err error
-		if idx, err = mib.NewIndexes(nil); err != nil {
+		if idx, err = ifindex.New(nil); err != nil {
 			return nil, err
 		}
 	}
@@ -263,12 +269,13 @@ func New(cfg Config) (*Poller, error) {
 		idx:       idx,
 		opt:       cfg.Options,
 		kick:      make(chan struct{}, 1),
-		saveq:     make(chan *mib.Indexes, 1),
+		saveq:     make(chan *ifindex.Registry, 1),
 		saveRetry: 5 * time.Second,
 		ready:     make(chan struct{}),
 		deleted:   make(map[string]bool),
 		absent:    make(map[string]int),
 		hints:     make(chan []uint32, 1),
+		ip:        ipState{kick: make(chan struct{}, 1)},
 	}, nil
 }
 
@@ -391,7 +398,7 @@ func (p *Poller) applyRead(start time.Time, st Stats, err error) {
 }
 
 // takeSpare returns storage for the next counter read, if any is free.
-func (p *Poller) takeSpare() []mib.Counters {
+func (p *Poller) takeSpare() []model.Counters {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	buf := p.spare
@@ -464,9 +471,10 @@ func (p *Poller) checksFor(sws []uint32) []Event {
 func (p *Poller) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); p.saver(ctx) }()
 	go func() { defer wg.Done(); p.readCounters(ctx) }()
+	go func() { defer wg.Done(); p.ipLoop(ctx) }()
 	details := time.NewTicker(p.cfg.DetailsInterval)
 	defer details.Stop()
 	retry := time.NewTimer(0) // the first full build starts at once
@@ -674,7 +682,7 @@ func (p *Poller) saver(ctx context.Context) {
 	}
 	// Logging every retry would flood the log; logging once gets lost in it.
 	logEvery := min(time.Minute, 12*p.saveRetry)
-	var pending *mib.Indexes
+	var pending *ifindex.Registry
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
@@ -784,6 +792,9 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		short = ErrShortDump
 	}
 	p.cfg.Observer.Refreshed(SourceInterfaces, dumpTook, short)
+	if dump.Conn != p.conn {
+		p.forgetSources()
+	}
 	p.conn = dump.Conn
 	if p.vppDown {
 		p.log.WithField("interfaces", len(dump.Interfaces)).Info("VPP is back: serving its interfaces' states again")
@@ -791,6 +802,7 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 	}
 	p.pos = nil // p.ifaces is new
 	p.build(time.Now(), nil)
+	p.kickIP()
 	return res, nil
 }
 
@@ -798,7 +810,7 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 // for its sw_if_index where the two are equal: the dump's copy is then
 // garbage, and the ifIndex map, which keys by the names it is given, shares
 // it too. At 100,000 interfaces each copy of the names is about 5 MB.
-func shareNames(ifaces []mib.Interface, names []string) {
+func shareNames(ifaces []model.Interface, names []string) {
 	for i := range ifaces {
 		in := &ifaces[i]
 		if int(in.SwIfIndex) < len(names) && names[in.SwIfIndex] == in.Name {
@@ -822,7 +834,7 @@ const detachedSwIfIndex = ^uint32(0)
 // interface is what counts. With names nil (the stats segment unreadable)
 // nothing is dropped but what VPP said it deleted. Run's goroutine only;
 // p.mu is held.
-func (p *Poller) reconcile(dump []mib.Interface, names []string) ([]mib.Interface, fullResult) {
+func (p *Poller) reconcile(dump []model.Interface, names []string) ([]model.Interface, fullResult) {
 	res := fullResult{dumped: len(dump)}
 	inDump := make(map[string]bool, len(dump))
 	for i := range dump {
@@ -1062,7 +1074,7 @@ func (p *Poller) refreshOne(ctx context.Context, sw uint32, changed map[string]b
 	}
 	// A row of the same name elsewhere (kept by fade-out at a detached
 	// index) is replaced.
-	if j := slices.IndexFunc(p.ifaces, func(x mib.Interface) bool { return x.Name == in.Name }); j >= 0 {
+	if j := slices.IndexFunc(p.ifaces, func(x model.Interface) bool { return x.Name == in.Name }); j >= 0 {
 		if changed[in.Name] {
 			flush()
 		}
@@ -1077,7 +1089,7 @@ func (p *Poller) refreshOne(ctx context.Context, sw uint32, changed map[string]b
 }
 
 // sameInterface reports whether a and b say the same of an interface.
-func sameInterface(a, b *mib.Interface) bool {
+func sameInterface(a, b *model.Interface) bool {
 	return reflect.DeepEqual(*a, *b)
 }
 
@@ -1131,7 +1143,7 @@ func (p *Poller) removeIface(i int) {
 	last := len(p.ifaces) - 1
 	p.mu.Lock()
 	p.ifaces[i] = p.ifaces[last]
-	p.ifaces[last] = mib.Interface{}
+	p.ifaces[last] = model.Interface{}
 	p.ifaces = p.ifaces[:last]
 	p.mu.Unlock()
 	if q, ok := p.posOf(gone); ok && q == i && gone < maxDenseSw {
@@ -1175,7 +1187,7 @@ func (p *Poller) nextEvent() (Event, bool) {
 // already admin down its link; on one whose link was down its admin state;
 // on one that was up, either, and only VPP can say which: it is asked for
 // that interface. Every step is applied, so a flap keeps every transition.
-func (p *Poller) resolve(ctx context.Context, in mib.Interface, ev Event) (admin, link, sure bool) {
+func (p *Poller) resolve(ctx context.Context, in model.Interface, ev Event) (admin, link, sure bool) {
 	admin, link = in.AdminUp, in.LinkUp
 	switch {
 	case ev.AdminUp || ev.LinkUp:
@@ -1222,7 +1234,7 @@ func (p *Poller) build(now time.Time, changed map[string]bool) {
 	opt.VPPDown = p.vppDown
 	var (
 		snap  *mib.Snapshot
-		idx   *mib.Indexes
+		idx   *ifindex.Registry
 		trans []mib.Transition
 		ok    bool
 	)
@@ -1240,7 +1252,7 @@ func (p *Poller) build(now time.Time, changed map[string]bool) {
 		var err error
 		if ok {
 			snap, err = st.into(snap, now)
-		} else if err = st.Apply(func(fill func(uint32, *mib.Counters) bool) { snap.FillCounters(fill, now) }); err != nil {
+		} else if err = st.Apply(func(fill func(uint32, *model.Counters) bool) { snap.FillCounters(fill, now) }); err != nil {
 			// What was written may be half a moved vector: build again.
 			snap, idx, trans = mib.Build(p.snap, p.ifaces, nil, p.idx, now, opt)
 		}

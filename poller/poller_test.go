@@ -15,7 +15,9 @@ import (
 	"github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 var (
@@ -28,8 +30,8 @@ var (
 // fakeVPP is a VPP as the poller sees it: a dump, a counter read, events.
 type fakeVPP struct {
 	mu       sync.Mutex
-	ifaces   []mib.Interface
-	counters []mib.Counters
+	ifaces   []model.Interface
+	counters []model.Counters
 	segment  uint64
 	dumps    atomic.Int32
 	ones     atomic.Int32 // single-interface dumps
@@ -61,22 +63,22 @@ func (f *fakeVPP) Interfaces(context.Context) (Dump, error) {
 	return d, nil
 }
 
-func (f *fakeVPP) Interface(_ context.Context, conn uint64, sw uint32) (mib.Interface, bool, error) {
+func (f *fakeVPP) Interface(_ context.Context, conn uint64, sw uint32) (model.Interface, bool, error) {
 	f.ones.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if conn != f.conn {
-		return mib.Interface{}, false, errors.New("another connection")
+		return model.Interface{}, false, errors.New("another connection")
 	}
 	for _, in := range f.ifaces {
 		if in.SwIfIndex == sw {
 			return in, true, nil
 		}
 	}
-	return mib.Interface{}, false, nil
+	return model.Interface{}, false, nil
 }
 
-func (f *fakeVPP) Counters(_ context.Context, _ []mib.Counters) (Stats, error) {
+func (f *fakeVPP) Counters(_ context.Context, _ []model.Counters) (Stats, error) {
 	f.reads.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -90,11 +92,11 @@ func (f *fakeVPP) Counters(_ context.Context, _ []mib.Counters) (Stats, error) {
 			names[in.SwIfIndex] = in.Name
 		}
 	}
-	cs := append([]mib.Counters(nil), f.counters...)
+	cs := append([]model.Counters(nil), f.counters...)
 	if f.inPlace {
-		return Stats{Names: names, Segment: f.segment, Apply: func(fn func(func(uint32, *mib.Counters) bool)) error {
+		return Stats{Names: names, Segment: f.segment, Apply: func(fn func(func(uint32, *model.Counters) bool)) error {
 			f.applied.Add(1)
-			fn(func(sw uint32, c *mib.Counters) bool {
+			fn(func(sw uint32, c *model.Counters) bool {
 				if int(sw) >= len(cs) {
 					return false
 				}
@@ -109,12 +111,12 @@ func (f *fakeVPP) Counters(_ context.Context, _ []mib.Counters) (Stats, error) {
 
 func newFake() *fakeVPP {
 	return &fakeVPP{
-		ifaces: []mib.Interface{
+		ifaces: []model.Interface{
 			{SwIfIndex: 0, SupSwIfIndex: 0, Name: "local0", DevType: "local"},
 			{SwIfIndex: 1, SupSwIfIndex: 1, Name: "TenGigabitEthernet3/0/0", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 10_000_000},
 			{SwIfIndex: 2, SupSwIfIndex: 1, Name: "TenGigabitEthernet3/0/0.100", DevType: "dpdk", Sub: true, AdminUp: true, LinkUp: true},
 		},
-		counters: []mib.Counters{{}, {RxBytes: 100, RxPackets: 1}, {RxBytes: 10, RxPackets: 1}},
+		counters: []model.Counters{{}, {RxBytes: 100, RxPackets: 1}, {RxBytes: 10, RxPackets: 1}},
 		segment:  1,
 	}
 }
@@ -159,7 +161,7 @@ func startWith(t *testing.T, vpp *fakeVPP, maxAge time.Duration, adjust func(*Po
 			h.trans = append(h.trans, tr)
 			h.mu.Unlock()
 		},
-		SaveIndexes: func(*mib.Indexes) error {
+		SaveIndexes: func(*ifindex.Registry) error {
 			if h.saveFails.Add(-1) >= 0 {
 				return errors.New("disk full")
 			}
@@ -303,7 +305,7 @@ func TestCreatedInterfaceAskedAlone(t *testing.T) {
 	h := start(t, vpp, time.Hour)
 	dumps, ones := vpp.dumps.Load(), vpp.ones.Load()
 	vpp.mu.Lock()
-	vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback", AdminUp: true, LinkUp: true, MTU: 9000})
+	vpp.ifaces = append(vpp.ifaces, model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback", AdminUp: true, LinkUp: true, MTU: 9000})
 	vpp.mu.Unlock()
 	h.events <- Event{SwIfIndex: 3}
 	h.waitFor("ifNumber.0 = 4", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 4 })
@@ -327,7 +329,7 @@ func TestChurnWithoutFullDump(t *testing.T) {
 	dumps := vpp.dumps.Load()
 	for k := range 20 {
 		vpp.mu.Lock()
-		vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop" + itoa(uint32(k%3)), DevType: "Loopback"})
+		vpp.ifaces = append(vpp.ifaces, model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop" + itoa(uint32(k%3)), DevType: "Loopback"})
 		vpp.mu.Unlock()
 		h.events <- Event{SwIfIndex: 3}
 		if k%2 == 0 {
@@ -341,7 +343,7 @@ func TestChurnWithoutFullDump(t *testing.T) {
 	}
 	h.waitFor("ifNumber.0 = 3", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 3 })
 	vpp.mu.Lock()
-	vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop7", DevType: "Loopback", AdminUp: true})
+	vpp.ifaces = append(vpp.ifaces, model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop7", DevType: "Loopback", AdminUp: true})
 	vpp.mu.Unlock()
 	h.events <- Event{SwIfIndex: 3, AdminUp: true}
 	h.waitFor("loop7 served, up", func() bool {
@@ -366,8 +368,8 @@ func TestNamesShowWhatEventsMissed(t *testing.T) {
 	h := start(t, vpp, 50*time.Millisecond)
 	dumps := vpp.dumps.Load()
 	vpp.mu.Lock()
-	vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback"})
-	vpp.counters = append(vpp.counters, mib.Counters{RxBytes: 5})
+	vpp.ifaces = append(vpp.ifaces, model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback"})
+	vpp.counters = append(vpp.counters, model.Counters{RxBytes: 5})
 	vpp.mu.Unlock()
 	h.waitFor("loop0 from /if/names", func() bool { return h.tree.Load().Get(ifNumber0).Integer == 4 })
 	vpp.mu.Lock()
@@ -447,7 +449,7 @@ func TestNewSegmentRebuildsFromFreshDetails(t *testing.T) {
 	vpp.mu.Lock()
 	vpp.ifaces[1].SwIfIndex, vpp.ifaces[2].SwIfIndex = 2, 1
 	vpp.ifaces[1].SupSwIfIndex, vpp.ifaces[2].SupSwIfIndex = 2, 2
-	vpp.counters = []mib.Counters{{}, {RxBytes: 7}, {RxBytes: 70}}
+	vpp.counters = []model.Counters{{}, {RxBytes: 7}, {RxBytes: 70}}
 	vpp.segment = 2
 	vpp.mu.Unlock()
 	dumps := vpp.dumps.Load()
@@ -471,11 +473,11 @@ func TestNewSegmentRebuildsFromFreshDetails(t *testing.T) {
 func TestBondMemberEventDumpsAgain(t *testing.T) {
 	vpp := newFake()
 	vpp.ifaces = append(vpp.ifaces,
-		mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "TenGigabitEthernet3/0/1", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 10_000_000},
-		mib.Interface{SwIfIndex: 4, SupSwIfIndex: 4, Name: "BondEthernet0", DevType: "bond", AdminUp: true, LinkUp: true,
-			BondMembers: []mib.BondMember{{SwIfIndex: 3, Active: true}}},
+		model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "TenGigabitEthernet3/0/1", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 10_000_000},
+		model.Interface{SwIfIndex: 4, SupSwIfIndex: 4, Name: "BondEthernet0", DevType: "bond", AdminUp: true, LinkUp: true,
+			BondMembers: []model.BondMember{{SwIfIndex: 3, Active: true}}},
 	)
-	vpp.counters = append(vpp.counters, mib.Counters{}, mib.Counters{})
+	vpp.counters = append(vpp.counters, model.Counters{}, model.Counters{})
 	h := start(t, vpp, time.Second)
 	dumps := vpp.dumps.Load()
 	h.events <- Event{SwIfIndex: 1, LinkUp: true} // not a member: no dump
@@ -537,8 +539,8 @@ func TestSaveFailureLoggedAgain(t *testing.T) {
 func TestBurstIsOneBuild(t *testing.T) {
 	vpp := newFake()
 	for sw := uint32(3); sw < 50; sw++ {
-		vpp.ifaces = append(vpp.ifaces, mib.Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: "loop" + itoa(sw), DevType: "Loopback"})
-		vpp.counters = append(vpp.counters, mib.Counters{})
+		vpp.ifaces = append(vpp.ifaces, model.Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: "loop" + itoa(sw), DevType: "Loopback"})
+		vpp.counters = append(vpp.counters, model.Counters{})
 	}
 	h := startWith(t, vpp, time.Hour, nil, 0)
 	h.p.mu.Lock() // hold the poller until the whole burst is queued

@@ -7,7 +7,8 @@
 # alternating the configurations run by run, and prints the median seconds and
 # µs per varbind of each, the ratios agent/native and agent/floor against the
 # targets (docs/performance.md), and the CPU and memory each process used. It
-# also runs the Go benchmarks of agentx, mib and statsread, and then the GET
+# also runs the Go benchmarks of agentx, mib (IP-MIB at 100,000 addresses and
+# neighbours among them), statsread and vppapi, and then the GET
 # latency phase: bench/getlatency sends paced single GETs (a few counters of
 # one random port each, as LibreNMS polls "selected ports") through snmpd to
 # the agent over vppsim with BENCH_GETLAT_N interfaces, and prints their
@@ -156,7 +157,7 @@ wait_for_file() { # PATH WHAT LOG
 # ---------------------------------------------------------------- Go benchmarks
 go_benchmarks() {
 	local pkgs=() p
-	for p in agentx mib statsread; do
+	for p in agentx mib statsread vppapi; do
 		if [ -d "$p" ] && grep -qs '^func Benchmark' "$p"/*_test.go; then pkgs+=("./$p/"); fi
 	done
 	say "== Go benchmarks (go test -run '^\$' -bench . -benchmem -benchtime $BENCH_GOTIME ${pkgs[*]:-})"

@@ -1,6 +1,6 @@
 // Package statsread reads VPP's interface counters from the stats segment
 // (the shared memory VPP hands out over stats.sock), sums them over threads
-// and returns them as plain mib.Counters indexed by sw_if_index: into an
+// and returns them as plain model.Counters indexed by sw_if_index: into an
 // array (Read, ReadInto) or, one interface at a time, straight into the
 // caller's structure (View). It maps the segment read-only itself and reads
 // the vectors in place, every pointer and length checked against the

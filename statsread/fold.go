@@ -3,7 +3,7 @@ package statsread
 import (
 	"unsafe"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // entryPattern selects the directory entries a Read needs, and only those:
@@ -13,31 +13,31 @@ import (
 // 0.25 us per rejected name where the plain alternation took 7.8 us.
 const entryPattern = `^/(?:if/(?:names|rx(?:-(?:no-buf|miss|error|unicast|multicast|broadcast))?|tx(?:-(?:error|unicast|multicast|broadcast))?|drops|punt)|sys/boottime)$`
 
-// field is the offset of a uint64 field in mib.Counters; noField for the
+// field is the offset of a uint64 field in model.Counters; noField for the
 // bytes half of a simple counter.
 type field = uintptr
 
 const noField = ^field(0)
 
-// counterFields maps each counter to the mib.Counters fields it sums into:
+// counterFields maps each counter to the model.Counters fields it sums into:
 // packets (or the value of a simple counter) and bytes. Offsets rather than
 // accessor funcs: the fold adds about 15 values per interface and thread,
 // and a call per value was half the cost of a Read.
 var counterFields = map[string][2]field{
-	"/if/rx":           {unsafe.Offsetof(mib.Counters{}.RxPackets), unsafe.Offsetof(mib.Counters{}.RxBytes)},
-	"/if/tx":           {unsafe.Offsetof(mib.Counters{}.TxPackets), unsafe.Offsetof(mib.Counters{}.TxBytes)},
-	"/if/rx-unicast":   {unsafe.Offsetof(mib.Counters{}.RxUnicastPackets), unsafe.Offsetof(mib.Counters{}.RxUnicastBytes)},
-	"/if/rx-multicast": {unsafe.Offsetof(mib.Counters{}.RxMulticastPackets), unsafe.Offsetof(mib.Counters{}.RxMulticastBytes)},
-	"/if/rx-broadcast": {unsafe.Offsetof(mib.Counters{}.RxBroadcastPackets), unsafe.Offsetof(mib.Counters{}.RxBroadcastBytes)},
-	"/if/tx-unicast":   {unsafe.Offsetof(mib.Counters{}.TxUnicastPackets), unsafe.Offsetof(mib.Counters{}.TxUnicastBytes)},
-	"/if/tx-multicast": {unsafe.Offsetof(mib.Counters{}.TxMulticastPackets), unsafe.Offsetof(mib.Counters{}.TxMulticastBytes)},
-	"/if/tx-broadcast": {unsafe.Offsetof(mib.Counters{}.TxBroadcastPackets), unsafe.Offsetof(mib.Counters{}.TxBroadcastBytes)},
-	"/if/drops":        {unsafe.Offsetof(mib.Counters{}.Drops), noField},
-	"/if/punt":         {unsafe.Offsetof(mib.Counters{}.Punts), noField},
-	"/if/rx-no-buf":    {unsafe.Offsetof(mib.Counters{}.RxNoBuf), noField},
-	"/if/rx-miss":      {unsafe.Offsetof(mib.Counters{}.RxMiss), noField},
-	"/if/rx-error":     {unsafe.Offsetof(mib.Counters{}.RxError), noField},
-	"/if/tx-error":     {unsafe.Offsetof(mib.Counters{}.TxError), noField},
+	"/if/rx":           {unsafe.Offsetof(model.Counters{}.RxPackets), unsafe.Offsetof(model.Counters{}.RxBytes)},
+	"/if/tx":           {unsafe.Offsetof(model.Counters{}.TxPackets), unsafe.Offsetof(model.Counters{}.TxBytes)},
+	"/if/rx-unicast":   {unsafe.Offsetof(model.Counters{}.RxUnicastPackets), unsafe.Offsetof(model.Counters{}.RxUnicastBytes)},
+	"/if/rx-multicast": {unsafe.Offsetof(model.Counters{}.RxMulticastPackets), unsafe.Offsetof(model.Counters{}.RxMulticastBytes)},
+	"/if/rx-broadcast": {unsafe.Offsetof(model.Counters{}.RxBroadcastPackets), unsafe.Offsetof(model.Counters{}.RxBroadcastBytes)},
+	"/if/tx-unicast":   {unsafe.Offsetof(model.Counters{}.TxUnicastPackets), unsafe.Offsetof(model.Counters{}.TxUnicastBytes)},
+	"/if/tx-multicast": {unsafe.Offsetof(model.Counters{}.TxMulticastPackets), unsafe.Offsetof(model.Counters{}.TxMulticastBytes)},
+	"/if/tx-broadcast": {unsafe.Offsetof(model.Counters{}.TxBroadcastPackets), unsafe.Offsetof(model.Counters{}.TxBroadcastBytes)},
+	"/if/drops":        {unsafe.Offsetof(model.Counters{}.Drops), noField},
+	"/if/punt":         {unsafe.Offsetof(model.Counters{}.Punts), noField},
+	"/if/rx-no-buf":    {unsafe.Offsetof(model.Counters{}.RxNoBuf), noField},
+	"/if/rx-miss":      {unsafe.Offsetof(model.Counters{}.RxMiss), noField},
+	"/if/rx-error":     {unsafe.Offsetof(model.Counters{}.RxError), noField},
+	"/if/tx-error":     {unsafe.Offsetof(model.Counters{}.TxError), noField},
 }
 
 // sources are the planned entries of a segment, viewed in place: one
@@ -96,7 +96,7 @@ func (r *Reader) sources(s segment) (sources, error) {
 }
 
 // add adds sw_if_index i's counters of every thread to c.
-func (src *sources) add(i int, c *mib.Counters) {
+func (src *sources) add(i int, c *model.Counters) {
 	p := unsafe.Pointer(c)
 	for _, s := range src.simple {
 		if i < len(s.v) {
@@ -116,17 +116,17 @@ func (src *sources) add(i int, c *mib.Counters) {
 // fold sums the planned entries of s over threads into Counters, in buf's
 // storage when it is large enough. It reads the mapping in place; the
 // caller checks the epoch around it.
-func (r *Reader) fold(s segment, buf []mib.Counters) (Counters, error) {
+func (r *Reader) fold(s segment, buf []model.Counters) (Counters, error) {
 	src, err := r.sources(s)
 	if err != nil {
 		return Counters{}, err
 	}
-	var out []mib.Counters
+	var out []model.Counters
 	if cap(buf) >= src.n {
 		out = buf[:src.n]
 		clear(out)
 	} else {
-		out = make([]mib.Counters, src.n)
+		out = make([]model.Counters, src.n)
 	}
 	// One pass over out, interface by interface, adding every counter of
 	// every thread: out is written once, and the source vectors are read
@@ -154,8 +154,8 @@ type combinedSrc struct {
 	pkts, bytes field
 }
 
-// at is the uint64 field at offset f of the mib.Counters at c; f comes
-// from unsafe.Offsetof on mib.Counters.
+// at is the uint64 field at offset f of the model.Counters at c; f comes
+// from unsafe.Offsetof on model.Counters.
 func at(c unsafe.Pointer, f field) *uint64 { return (*uint64)(unsafe.Add(c, f)) }
 
 // namesFor returns /if/names (cnt entries at nv) as n strings, reusing the

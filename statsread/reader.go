@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 const (
@@ -27,7 +27,7 @@ type Counters struct {
 	// BySwIfIndex holds each interface's counters summed over VPP's
 	// threads; the index is the sw_if_index. Slots of deleted interfaces
 	// stay (VPP keeps them, named "deleted").
-	BySwIfIndex []mib.Counters
+	BySwIfIndex []model.Counters
 	// Names is /if/names, the same length as BySwIfIndex. It is shared
 	// between reads while the names do not change: do not modify it.
 	Names []string
@@ -133,7 +133,7 @@ func (r *Reader) ReadInto(ctx context.Context, dst *Counters) (err error) {
 	return err
 }
 
-func (r *Reader) read(ctx context.Context, buf []mib.Counters) (c Counters, err error) {
+func (r *Reader) read(ctx context.Context, buf []model.Counters) (c Counters, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	err = r.acquire(ctx, func(epoch uint64) error {

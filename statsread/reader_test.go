@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppfixture"
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppsim/statseg"
 	"go.fd.io/govpp/adapter/statsclient"
 	"go.fd.io/govpp/api"
 	"go.fd.io/govpp/core"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppfixture"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppsim/statseg"
 )
 
 // TestReadFixture reads the real VPP 26.06 segment (served byte for byte
@@ -32,7 +33,7 @@ func TestReadFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, want := vppfixture.Counters[mib.Counters](t)
+	names, want := vppfixture.Counters[model.Counters](t)
 	if len(want) != 11 {
 		t.Fatalf("fixture has %d interfaces, want 11", len(want))
 	}
@@ -111,8 +112,8 @@ func workerCounts(n int, scale uint64) []count {
 }
 
 // expected sums cs over threads, independently of the reader.
-func expected(n int, cs []count) []mib.Counters {
-	out := make([]mib.Counters, n)
+func expected(n int, cs []count) []model.Counters {
+	out := make([]model.Counters, n)
 	for _, c := range cs {
 		o := &out[c.sw]
 		switch c.counter {
@@ -149,7 +150,7 @@ func expected(n int, cs []count) []mib.Counters {
 	return out
 }
 
-func checkCounters(t *testing.T, got Counters, names []string, want []mib.Counters) {
+func checkCounters(t *testing.T, got Counters, names []string, want []model.Counters) {
 	t.Helper()
 	if len(got.BySwIfIndex) != len(want) || len(got.Names) != len(names) {
 		t.Fatalf("got %d counters and %d names, want %d", len(got.BySwIfIndex), len(got.Names), len(want))
@@ -530,9 +531,9 @@ func TestReadIntoReuses(t *testing.T) {
 	sim := serveSeg(t, seg, "")
 	r := New(sim.path, WithLogger(quietLogger()))
 	defer r.Close()
-	buf := make([]mib.Counters, 10)
+	buf := make([]model.Counters, 10)
 	for i := range buf {
-		buf[i] = mib.Counters{RxPackets: 999, Drops: 999, TxBytes: 999}
+		buf[i] = model.Counters{RxPackets: 999, Drops: 999, TxBytes: 999}
 	}
 	dst := Counters{BySwIfIndex: buf}
 	if err := r.ReadInto(context.Background(), &dst); err != nil {
@@ -542,7 +543,7 @@ func TestReadIntoReuses(t *testing.T) {
 	if &dst.BySwIfIndex[0] != &buf[0] {
 		t.Error("ReadInto did not reuse a large enough buffer")
 	}
-	small := Counters{BySwIfIndex: make([]mib.Counters, 1)}
+	small := Counters{BySwIfIndex: make([]model.Counters, 1)}
 	if err := r.ReadInto(context.Background(), &small); err != nil {
 		t.Fatal(err)
 	}
@@ -568,9 +569,9 @@ func TestView(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := Counters{Names: v.Names, Segment: v.Segment, BootTime: v.BootTime}
-	if err := v.Apply(func(fill func(uint32, *mib.Counters) bool) {
+	if err := v.Apply(func(fill func(uint32, *model.Counters) bool) {
 		for sw := uint32(0); ; sw++ {
-			var c mib.Counters
+			var c model.Counters
 			if !fill(sw, &c) {
 				return
 			}
@@ -582,7 +583,7 @@ func TestView(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("View gave %+v, Read %+v", got, want)
 	}
-	if err := v.Apply(func(func(uint32, *mib.Counters) bool) {}); err == nil {
+	if err := v.Apply(func(func(uint32, *model.Counters) bool) {}); err == nil {
 		t.Error("a View applied twice: no error")
 	}
 
@@ -591,7 +592,7 @@ func TestView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Apply(func(func(uint32, *mib.Counters) bool) { word(m, hdrEpoch).Add(1) }); err == nil {
+	if err := v.Apply(func(func(uint32, *model.Counters) bool) { word(m, hdrEpoch).Add(1) }); err == nil {
 		t.Error("a View whose epoch moved under it: no error")
 	}
 	// The Reader is free again.

@@ -91,7 +91,7 @@ func (s segment) legacy() bool {
 	return ev != 0 && ok
 }
 
-// step is one directory entry a read uses and the mib.Counters fields it
+// step is one directory entry a read uses and the model.Counters fields it
 // sums into.
 type step struct {
 	entry       uint64 // offset of the directory entry

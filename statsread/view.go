@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // View is the stats segment held for reading in place: each interface's
@@ -57,7 +57,7 @@ func (v *View) Len() int { return v.src.n }
 // counters summed over threads (false, leaving *c alone, when the segment
 // has none for it), then releases the Reader. It fails when VPP changed
 // the segment meanwhile: what fn got is then not to be used.
-func (v *View) Apply(fn func(fill func(sw uint32, c *mib.Counters) bool)) (err error) {
+func (v *View) Apply(fn func(fill func(sw uint32, c *model.Counters) bool)) (err error) {
 	if v.done {
 		return errors.New("statsread: View applied twice")
 	}
@@ -74,11 +74,11 @@ func (v *View) Apply(fn func(fill func(sw uint32, c *mib.Counters) bool)) (err e
 	if r.seg.b == nil {
 		return errSegmentChanged
 	}
-	fn(func(sw uint32, c *mib.Counters) bool {
+	fn(func(sw uint32, c *model.Counters) bool {
 		if int(sw) >= v.src.n {
 			return false
 		}
-		*c = mib.Counters{}
+		*c = model.Counters{}
 		v.src.add(int(sw), c)
 		return true
 	})

@@ -97,12 +97,14 @@ type Client struct {
 	running atomic.Bool
 	in      chan Event // from the sessions to forward
 	out     chan Event // Events
+	neigh   chan NeighborEvent
 }
 
 // New returns a Client for the API socket at socketPath (e.g.
 // /run/vpp/api.sock). It does nothing until Run.
 func New(socketPath string, opts ...Option) *Client {
 	c := &Client{
+		neigh:          make(chan NeighborEvent, neighborQueue),
 		socketPath:     socketPath,
 		reqTimeout:     defaultRequestTimeout,
 		maxBackoff:     defaultReconnectInterval,
@@ -147,7 +149,8 @@ type session struct {
 	cancel  context.CancelFunc
 	version string
 	// Optional features, by the message table of the running VPP.
-	bond, lacp, lcp bool
+	bond, lacp, lcp      bool
+	addresses, neighbors bool
 }
 
 // Run connects to VPP and keeps the connection until ctx is done: it retries
@@ -264,6 +267,10 @@ func (c *Client) connect(ctx context.Context) (*session, api.Watcher, error) {
 	if s.version, err = showVersion(rctx, conn); err != nil {
 		w.Close()
 		return nil, nil, err
+	}
+	if err := c.watchNeighbors(rctx, s); err != nil {
+		// the periodic neighbour dump still serves them, later
+		c.log.WithError(err).Warn("no neighbour events from VPP; neighbours are seen at the next dump")
 	}
 	ok = true
 	return s, w, nil

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 	"go.fd.io/govpp/adapter"
 	"go.fd.io/govpp/adapter/mock"
 	"go.fd.io/govpp/binapi/bond"
@@ -19,6 +18,8 @@ import (
 	"go.fd.io/govpp/binapi/lcp"
 	"go.fd.io/govpp/binapi/memclnt"
 	"go.fd.io/govpp/binapi/vpe"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 func quietLogger() logrus.FieldLogger {
@@ -104,13 +105,13 @@ func TestInterfacesMockSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []mib.Interface{
+	want := []model.Interface{
 		{SwIfIndex: 1, SupSwIfIndex: 1, Name: "Gi0/0/0", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 1000000,
 			MTU: 9000, LinkMTU: 9216, MAC: [6]byte{2, 0, 0, 0, 0, 1}},
 		{SwIfIndex: 2, SupSwIfIndex: 2, Name: "Gi0/0/1", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 1000000,
 			MTU: 1500, LinkMTU: 9216, MAC: [6]byte{2, 0, 0, 0, 0, 2}},
 		{SwIfIndex: 3, SupSwIfIndex: 3, Name: "BondEthernet0", Tag: "core", DevType: "bond", AdminUp: true, LinkUp: true,
-			MTU: 9000, LinkMTU: 9216, BondMembers: []mib.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: false}},
+			MTU: 9000, LinkMTU: 9216, BondMembers: []model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: false}},
 			LCPHostName: "be0", LCPHostSwIfIndex: 5},
 		{SwIfIndex: 4, SupSwIfIndex: 3, Name: "BondEthernet0.100", DevType: "bond", Sub: true, AdminUp: true, LinkMTU: 9216},
 		{SwIfIndex: 5, SupSwIfIndex: 5, Name: "tap1", DevType: "virtio", AdminUp: true, LinkUp: true},

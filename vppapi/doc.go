@@ -1,5 +1,5 @@
 // Package vppapi fetches interface state from VPP's binary API (api.sock)
-// through govpp and returns it as plain mib.Interface values, so that the
+// through govpp and returns it as plain model.Interface values, so that the
 // IF-MIB model never sees govpp types.
 //
 // A Client keeps one API connection: Run connects (retrying for ever with a

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 	"go.fd.io/govpp/api"
 	"go.fd.io/govpp/binapi/bond"
 	interfaces "go.fd.io/govpp/binapi/interface"
@@ -17,6 +16,8 @@ import (
 	"go.fd.io/govpp/binapi/memclnt"
 	"go.fd.io/govpp/binapi/vpe"
 	"go.fd.io/govpp/core"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // allInterfaces is ~0, "every interface" in VPP's dump requests. govpp does
@@ -31,14 +32,14 @@ const maxLCPPages = 1 << 16
 // members and linux-cp host interfaces filled in where the running VPP has
 // those features. It fails with ErrNotConnected while there is no
 // connection; the whole call is bounded by the request timeout.
-func (c *Client) Interfaces(ctx context.Context) ([]mib.Interface, error) {
+func (c *Client) Interfaces(ctx context.Context) ([]model.Interface, error) {
 	ifs, _, err := c.Dump(ctx)
 	return ifs, err
 }
 
 // Dump is Interfaces that also says which connection (Event.Conn) the
 // interfaces came from.
-func (c *Client) Dump(ctx context.Context) (ifs []mib.Interface, conn uint64, err error) {
+func (c *Client) Dump(ctx context.Context) (ifs []model.Interface, conn uint64, err error) {
 	s := c.sess.Load()
 	if s == nil {
 		return nil, 0, ErrNotConnected
@@ -57,14 +58,14 @@ var ErrOtherConnection = errors.New("the VPP connection changed")
 // state, name, MTU...; bond and linux-cp fields are not filled: use
 // Interfaces for those). found is false when VPP has no such interface.
 // It costs one details message where Interfaces costs a full dump.
-func (c *Client) Interface(ctx context.Context, swIfIndex uint32) (in mib.Interface, found bool, err error) {
+func (c *Client) Interface(ctx context.Context, swIfIndex uint32) (in model.Interface, found bool, err error) {
 	return c.InterfaceOn(ctx, 0, swIfIndex)
 }
 
 // InterfaceOn is Interface asked of connection conn (Event.Conn; 0 for
 // whichever is current): a sw_if_index learnt on one connection may name
 // another interface on the next, so it fails with ErrOtherConnection then.
-func (c *Client) InterfaceOn(ctx context.Context, conn uint64, swIfIndex uint32) (in mib.Interface, found bool, err error) {
+func (c *Client) InterfaceOn(ctx context.Context, conn uint64, swIfIndex uint32) (in model.Interface, found bool, err error) {
 	s := c.sess.Load()
 	if s == nil {
 		return in, false, ErrNotConnected
@@ -86,7 +87,7 @@ func (c *Client) InterfaceOn(ctx context.Context, conn uint64, swIfIndex uint32)
 		return nil
 	})
 	if err != nil {
-		return mib.Interface{}, false, fmt.Errorf("dumping interface %d: %w", swIfIndex, err)
+		return model.Interface{}, false, fmt.Errorf("dumping interface %d: %w", swIfIndex, err)
 	}
 	return in, found, nil
 }
@@ -114,8 +115,8 @@ func showVersion(ctx context.Context, conn api.Connection) (string, error) {
 	return cString(reply.Version), nil
 }
 
-func (s *session) interfaces(ctx context.Context) ([]mib.Interface, error) {
-	var ifs []mib.Interface
+func (s *session) interfaces(ctx context.Context) ([]model.Interface, error) {
+	var ifs []model.Interface
 	err := dump(ctx, s.conn, &interfaces.SwInterfaceDump{SwIfIndex: allInterfaces}, func(m api.Message) error {
 		d, ok := m.(*interfaces.SwInterfaceDetails)
 		if !ok {
@@ -145,7 +146,7 @@ func (s *session) interfaces(ctx context.Context) ([]mib.Interface, error) {
 			return nil, err
 		}
 	}
-	slices.SortFunc(ifs, func(a, b mib.Interface) int { return cmp.Compare(a.SwIfIndex, b.SwIfIndex) })
+	slices.SortFunc(ifs, func(a, b model.Interface) int { return cmp.Compare(a.SwIfIndex, b.SwIfIndex) })
 	assemble(ifs, bonds, mux, pairs)
 	return ifs, nil
 }

@@ -3,22 +3,23 @@ package vppapi
 import (
 	"strings"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 	interfaces "go.fd.io/govpp/binapi/interface"
 	"go.fd.io/govpp/binapi/interface_types"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // lacpMuxCollectingDistributing is VPP's LACP_MUX_STATE_COLLECTING_DISTRIBUTING
 // (src/plugins/lacp/mux_machine.h): the member carries traffic for the bond.
 const lacpMuxCollectingDistributing = 3
 
-// fromDetails maps one sw_interface_details to a mib.Interface.
-func fromDetails(d *interfaces.SwInterfaceDetails) mib.Interface {
+// fromDetails maps one sw_interface_details to a model.Interface.
+func fromDetails(d *interfaces.SwInterfaceDetails) model.Interface {
 	var mtu uint32
 	if len(d.Mtu) > 0 {
 		mtu = d.Mtu[0] // L3 MTU; mtu[1..3] (ip4/ip6/mpls) are 0 on 26.06
 	}
-	return mib.Interface{
+	return model.Interface{
 		SwIfIndex:    uint32(d.SwIfIndex),
 		SupSwIfIndex: d.SupSwIfIndex,
 		Name:         cString(d.InterfaceName),
@@ -31,6 +32,7 @@ func fromDetails(d *interfaces.SwInterfaceDetails) mib.Interface {
 		MTU:          mtu,
 		LinkMTU:      uint32(d.LinkMtu),
 		MAC:          [6]byte(d.L2Address),
+		Duplex:       model.Duplex(d.LinkDuplex),
 	}
 }
 
@@ -84,7 +86,7 @@ type lcpPair struct {
 // when its mux is collecting-distributing (or, without the lacp plugin, when
 // it is admin and link up); for the other modes when it is admin and link up,
 // which is when VPP's bond adds it to the active members.
-func assemble(ifs []mib.Interface, bonds []bondInfo, muxState map[uint32]uint32, pairs []lcpPair) {
+func assemble(ifs []model.Interface, bonds []bondInfo, muxState map[uint32]uint32, pairs []lcpPair) {
 	pos := make(map[uint32]int, len(ifs))
 	for i := range ifs {
 		pos[ifs[i].SwIfIndex] = i
@@ -94,7 +96,7 @@ func assemble(ifs []mib.Interface, bonds []bondInfo, muxState map[uint32]uint32,
 		if !ok {
 			continue // bond vanished between the dumps
 		}
-		members := make([]mib.BondMember, 0, len(b.members))
+		members := make([]model.BondMember, 0, len(b.members))
 		for _, m := range b.members {
 			active := false
 			if mi, ok := pos[m]; ok {
@@ -104,7 +106,7 @@ func assemble(ifs []mib.Interface, bonds []bondInfo, muxState map[uint32]uint32,
 				st, ok := muxState[m]
 				active = ok && st == lacpMuxCollectingDistributing
 			}
-			members = append(members, mib.BondMember{SwIfIndex: m, Active: active})
+			members = append(members, model.BondMember{SwIfIndex: m, Active: active})
 		}
 		ifs[bi].BondMembers = members
 	}

@@ -10,9 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 	interfaces "go.fd.io/govpp/binapi/interface"
 	"go.fd.io/govpp/codec"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // fixtureDetails decodes testdata/sw_interface_details.raw.hex (what a real
@@ -67,7 +68,7 @@ type jsonDetail struct {
 }
 
 // TestFromDetailsFixture maps the 10 real sw_interface_details and checks
-// every mib.Interface field against the capture's JSON, decoded independently.
+// every model.Interface field against the capture's JSON, decoded independently.
 func TestFromDetailsFixture(t *testing.T) {
 	raw := fixtureDetails(t)
 	b, err := os.ReadFile("testdata/sw_interface_details.json")
@@ -88,7 +89,7 @@ func TestFromDetailsFixture(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		exp := mib.Interface{
+		exp := model.Interface{
 			SwIfIndex:    w.SwIfIndex,
 			SupSwIfIndex: w.SupSwIfIndex,
 			Name:         w.InterfaceName,
@@ -112,28 +113,28 @@ func TestFromDetailsFixture(t *testing.T) {
 // as literal values from the capture's README.
 func TestFromDetailsQuirks(t *testing.T) {
 	raw := fixtureDetails(t)
-	by := map[string]mib.Interface{}
+	by := map[string]model.Interface{}
 	for _, d := range raw {
 		i := fromDetails(d)
 		by[i.Name] = i
 	}
 	cases := []struct {
 		name string
-		want mib.Interface
+		want model.Interface
 	}{
-		{"local0", mib.Interface{SwIfIndex: 0, SupSwIfIndex: 0, Name: "local0", DevType: "local"}},
-		{"host-vpp-veth0", mib.Interface{SwIfIndex: 1, SupSwIfIndex: 1, Name: "host-vpp-veth0", Tag: "uplink-to-vppns1",
+		{"local0", model.Interface{SwIfIndex: 0, SupSwIfIndex: 0, Name: "local0", DevType: "local"}},
+		{"host-vpp-veth0", model.Interface{SwIfIndex: 1, SupSwIfIndex: 1, Name: "host-vpp-veth0", Tag: "uplink-to-vppns1",
 			DevType: "af-packet", AdminUp: true, LinkUp: true, MTU: 9000, LinkMTU: 9000, MAC: [6]byte{0x02, 0xfe, 0x03, 0x4f, 0x56, 0x90}}},
-		{"loop0", mib.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback", AdminUp: true, LinkUp: true,
+		{"loop0", model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback", AdminUp: true, LinkUp: true,
 			MTU: 9000, LinkMTU: 9000, MAC: [6]byte{0xde, 0xad}}},
-		{"memif1/0", mib.Interface{SwIfIndex: 5, SupSwIfIndex: 5, Name: "memif1/0", DevType: "memif", AdminUp: true,
+		{"memif1/0", model.Interface{SwIfIndex: 5, SupSwIfIndex: 5, Name: "memif1/0", DevType: "memif", AdminUp: true,
 			MTU: 9000, LinkMTU: 9000, MAC: [6]byte{0x02, 0xfe, 0x22, 0x4b, 0xa3, 0xcd}}},
-		{"gre0", mib.Interface{SwIfIndex: 7, SupSwIfIndex: 7, Name: "gre0", DevType: "GRE tunnel device", AdminUp: true, LinkUp: true,
+		{"gre0", model.Interface{SwIfIndex: 7, SupSwIfIndex: 7, Name: "gre0", DevType: "GRE tunnel device", AdminUp: true, LinkUp: true,
 			MTU: 9000, LinkMTU: 65512}},
-		{"host-vpp-veth0.100", mib.Interface{SwIfIndex: 8, SupSwIfIndex: 1, Name: "host-vpp-veth0.100", DevType: "af-packet", Sub: true,
+		{"host-vpp-veth0.100", model.Interface{SwIfIndex: 8, SupSwIfIndex: 1, Name: "host-vpp-veth0.100", DevType: "af-packet", Sub: true,
 			AdminUp: true, LinkUp: true, MTU: 1500, LinkMTU: 9000}},
 		// Admin down, link up (from its parent), L3 MTU unset.
-		{"host-vpp-veth0.200", mib.Interface{SwIfIndex: 9, SupSwIfIndex: 1, Name: "host-vpp-veth0.200", DevType: "af-packet", Sub: true,
+		{"host-vpp-veth0.200", model.Interface{SwIfIndex: 9, SupSwIfIndex: 1, Name: "host-vpp-veth0.200", DevType: "af-packet", Sub: true,
 			LinkUp: true, MTU: 0, LinkMTU: 9000}},
 	}
 	for _, c := range cases {
@@ -194,7 +195,7 @@ func TestEventFromFixture(t *testing.T) {
 }
 
 func TestAssembleBondsAndLCP(t *testing.T) {
-	ifs := []mib.Interface{
+	ifs := []model.Interface{
 		{SwIfIndex: 1, AdminUp: true, LinkUp: true},  // member of rr bond 10, up
 		{SwIfIndex: 2, AdminUp: true, LinkUp: false}, // member of rr bond 10, link down
 		{SwIfIndex: 3, AdminUp: true, LinkUp: true},  // member of LACP bond 11, collecting-distributing
@@ -212,7 +213,7 @@ func TestAssembleBondsAndLCP(t *testing.T) {
 	pairs := []lcpPair{{phy: 10, host: 12, hostName: "be0"}, {phy: 77, host: 78, hostName: "gone"}}
 	assemble(ifs, bonds, mux, pairs)
 
-	check := func(i int, want []mib.BondMember) {
+	check := func(i int, want []model.BondMember) {
 		t.Helper()
 		got := ifs[i].BondMembers
 		if len(got) != len(want) {
@@ -224,8 +225,8 @@ func TestAssembleBondsAndLCP(t *testing.T) {
 			}
 		}
 	}
-	check(4, []mib.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: false}})
-	check(5, []mib.BondMember{{SwIfIndex: 3, Active: true}, {SwIfIndex: 4, Active: false}})
+	check(4, []model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: false}})
+	check(5, []model.BondMember{{SwIfIndex: 3, Active: true}, {SwIfIndex: 4, Active: false}})
 	check(0, nil)
 	if ifs[4].LCPHostName != "be0" || ifs[4].LCPHostSwIfIndex != 12 {
 		t.Errorf("bond 10 lcp = %q/%d, want be0/12", ifs[4].LCPHostName, ifs[4].LCPHostSwIfIndex)
@@ -236,13 +237,13 @@ func TestAssembleBondsAndLCP(t *testing.T) {
 
 	// Without the lacp plugin, LACP members count as active when admin and
 	// link are up.
-	ifs2 := []mib.Interface{{SwIfIndex: 3, AdminUp: true, LinkUp: true}, {SwIfIndex: 4, AdminUp: true}, {SwIfIndex: 11}}
+	ifs2 := []model.Interface{{SwIfIndex: 3, AdminUp: true, LinkUp: true}, {SwIfIndex: 4, AdminUp: true}, {SwIfIndex: 11}}
 	assemble(ifs2, []bondInfo{{swIfIndex: 11, lacp: true, members: []uint32{3, 4}}}, nil, nil)
 	if m := ifs2[2].BondMembers; len(m) != 2 || !m[0].Active || m[1].Active {
 		t.Errorf("LACP fallback members %+v, want 3 active, 4 not", m)
 	}
 }
 
-func equalInterface(a, b mib.Interface) bool {
+func equalInterface(a, b model.Interface) bool {
 	return reflect.DeepEqual(a, b)
 }

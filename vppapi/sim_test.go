@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppapi"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppsim"
 )
@@ -131,18 +132,18 @@ func next(t *testing.T, c *vppapi.Client, timeout time.Duration, kinds ...vppapi
 
 // want maps the simulator's own model of its interfaces to what the client
 // must return: an independent path to the same answer.
-func want(s *vppsim.Sim) []mib.Interface {
+func want(s *vppsim.Sim) []model.Interface {
 	sims := s.Interfaces()
 	bySw := map[uint32]vppsim.Interface{}
 	for _, x := range sims {
 		bySw[x.SwIfIndex] = x
 	}
-	var out []mib.Interface
+	var out []model.Interface
 	for _, x := range sims {
-		i := mib.Interface{
+		i := model.Interface{
 			SwIfIndex: x.SwIfIndex, SupSwIfIndex: x.SupSwIfIndex, Name: x.Name, Tag: x.Tag, DevType: x.DevType,
 			Sub: x.Kind == vppsim.KindSub, AdminUp: x.AdminUp, LinkUp: x.LinkUp, LinkSpeed: x.LinkSpeed,
-			MTU: x.MTU[0], LinkMTU: uint32(x.LinkMTU), MAC: x.MAC,
+			MTU: x.MTU[0], LinkMTU: uint32(x.LinkMTU), MAC: x.MAC, Duplex: model.Duplex(x.LinkDuplex),
 		}
 		if i.Sub {
 			// VPP reports the speed of the hardware interface under a
@@ -152,7 +153,7 @@ func want(s *vppsim.Sim) []mib.Interface {
 		if x.Kind == vppsim.KindBond {
 			for _, m := range sims {
 				if m.BondSwIfIndex == x.SwIfIndex && m.Kind != vppsim.KindBond {
-					i.BondMembers = append(i.BondMembers, mib.BondMember{SwIfIndex: m.SwIfIndex, Active: m.AdminUp && m.LinkUp})
+					i.BondMembers = append(i.BondMembers, model.BondMember{SwIfIndex: m.SwIfIndex, Active: m.AdminUp && m.LinkUp})
 				}
 			}
 		}
@@ -168,7 +169,7 @@ func want(s *vppsim.Sim) []mib.Interface {
 	return out
 }
 
-func compare(t *testing.T, got, exp []mib.Interface) {
+func compare(t *testing.T, got, exp []model.Interface) {
 	t.Helper()
 	if len(got) != len(exp) {
 		t.Fatalf("%d interfaces, want %d", len(got), len(exp))
@@ -176,20 +177,20 @@ func compare(t *testing.T, got, exp []mib.Interface) {
 	for k := range exp {
 		g := got[k]
 		// VPP lists a bond's members in its own order; compare them as a set.
-		slices.SortFunc(g.BondMembers, func(a, b mib.BondMember) int { return int(a.SwIfIndex) - int(b.SwIfIndex) })
+		slices.SortFunc(g.BondMembers, func(a, b model.BondMember) int { return int(a.SwIfIndex) - int(b.SwIfIndex) })
 		if !reflect.DeepEqual(g, exp[k]) {
 			t.Errorf("interface %d:\n got %+v\nwant %+v", k, g, exp[k])
 		}
 	}
 }
 
-func byName(ifs []mib.Interface, name string) mib.Interface {
+func byName(ifs []model.Interface, name string) model.Interface {
 	for _, i := range ifs {
 		if i.Name == name {
 			return i
 		}
 	}
-	return mib.Interface{}
+	return model.Interface{}
 }
 
 // TestInterfacesMatchSim: Interfaces returns the simulator's default router

@@ -9,8 +9,8 @@ import (
 //go:embed testdata/interface_counters.json
 var countersJSON []byte
 
-// counters is mib.Counters' underlying type, field for field, so that the
-// compiler rejects Counters[mib.Counters] if the two ever differ.
+// counters is model.Counters' underlying type, field for field, so that the
+// compiler rejects Counters[model.Counters] if the two ever differ.
 type counters = struct {
 	RxPackets, RxBytes uint64
 	TxPackets, TxBytes uint64
@@ -33,7 +33,7 @@ type counters = struct {
 // Counters returns the capture's interface names and counters, both indexed
 // by sw_if_index: interface_counters.json, what govpp's GetInterfaceStats
 // read from the real VPP right before the segment was copied. C is
-// mib.Counters (or mib's own Counters inside mib).
+// model.Counters.
 func Counters[C ~counters](t testing.TB) (names []string, cs []C) {
 	t.Helper()
 	type pb struct{ Packets, Bytes uint64 }

@@ -3,14 +3,14 @@ package vppfixture_test
 import (
 	"testing"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppfixture"
 )
 
 // TestCounters checks the parse against literal values from the capture's
-// README, through mib.Counters as the callers use it.
+// README, through model.Counters as the callers use it.
 func TestCounters(t *testing.T) {
-	names, cs := vppfixture.Counters[mib.Counters](t)
+	names, cs := vppfixture.Counters[model.Counters](t)
 	if len(names) != 11 || len(cs) != 11 {
 		t.Fatalf("%d names, %d counters; want 11 each", len(names), len(cs))
 	}
@@ -21,7 +21,7 @@ func TestCounters(t *testing.T) {
 		v.RxUnicastPackets != 141 || v.RxMulticastPackets != 13 || v.TxBroadcastPackets != 1 {
 		t.Errorf("host-vpp-veth0 = %+v", v)
 	}
-	if cs[0] != (mib.Counters{}) {
+	if cs[0] != (model.Counters{}) {
 		t.Errorf("local0 = %+v, want all zero", cs[0])
 	}
 }

@@ -5,7 +5,7 @@
 //
 // It imports only the standard library: mib's own tests use it, and an
 // import of mib here would be a cycle. Callers name their counters type
-// instead, which must have mib.Counters' fields:
+// instead, which must have model.Counters' fields:
 //
-//	names, cs := vppfixture.Counters[mib.Counters](t)
+//	names, cs := vppfixture.Counters[model.Counters](t)
 package vppfixture

@@ -169,6 +169,7 @@ func (srv *apiServer) serve(c *apiConn) {
 		srv.mu.Lock()
 		delete(srv.conns, c.index)
 		delete(srv.eventTo, c.index)
+		srv.sim.dropNeighborClient(c)
 		srv.mu.Unlock()
 		_ = c.nc.Close()
 	}()

@@ -102,6 +102,12 @@ func (s *Sim) RunCLI(line string) string {
 	case is(f[0], "show", 2) && len(f) >= 2 && is(f[1], "version", 3):
 		v := s.version()
 		return fmt.Sprintf("vpp v%s built by vppsim on localhost at %s\n", v.Version, v.BuildDate)
+	case is(f[0], "set", 3) && len(f) >= 4 && is(f[1], "interface", 3) && f[2] == "ip" && is(f[3], "address", 3):
+		return s.addressCLI(f[4:])
+	case is(f[0], "set", 3) && len(f) >= 3 && f[1] == "ip" && is(f[2], "neighbor", 5):
+		return s.neighborCLI(f[3:])
+	case is(f[0], "show", 2) && len(f) >= 3 && f[1] == "ip" && is(f[2], "neighbors", 5):
+		return s.showNeighbors()
 	case is(f[0], "set", 3) && len(f) >= 2 && is(f[1], "interface", 3):
 		return s.setInterface(f[2:])
 	case is(f[0], "create", 2) && len(f) >= 3 && is(f[1], "loopback", 4) && is(f[2], "interface", 3):
@@ -141,6 +147,9 @@ func (s *Sim) RunCLI(line string) string {
 const cliHelp = `show interface [NAME ...]
 show version
 set interface state NAME up|down
+set interface ip address [del] NAME ADDRESS/LENGTH
+set ip neighbor [del] NAME IP MAC [static]
+show ip neighbors
 set interface link NAME up|down            (carrier; the simulator's own)
 set interface rate NAME RX_PPS TX_PPS       (the simulator's own)
 set interface feature NAME stats-collect-rx|stats-collect-tx arc ARC [disable]

@@ -24,7 +24,7 @@ import (
 	"go.fd.io/govpp/core"
 	"golang.org/x/sys/unix"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	dpmodel "github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 // allInterfaces is the dump of every interface.
@@ -399,7 +399,7 @@ func TestFaultStatsBusy(t *testing.T) {
 	s.Advance(time.Second)
 	var moved bool
 	for _, g := range interfaceStats(t, statsConn(t, s)) {
-		moved = moved || govppCounters(g) != mib.Counters{}
+		moved = moved || govppCounters(g) != dpmodel.Counters{}
 	}
 	if !moved {
 		t.Error("no counter moved after the window ended")

@@ -13,6 +13,7 @@ import (
 	interfaces "go.fd.io/govpp/binapi/interface"
 	"go.fd.io/govpp/binapi/interface_types"
 	"go.fd.io/govpp/binapi/ip"
+	"go.fd.io/govpp/binapi/ip_neighbor"
 	"go.fd.io/govpp/binapi/ip_types"
 	"go.fd.io/govpp/binapi/lcp"
 	"go.fd.io/govpp/binapi/memclnt"
@@ -49,6 +50,8 @@ func (s *Sim) handlerSpecs() []handler {
 		spec(&interfaces.SwInterfaceSetFlags{}, s.swInterfaceSetFlags),
 		spec(&interfaces.CollectDetailedInterfaceStats{}, s.collectDetailedStats),
 		spec(&ip.IPAddressDump{}, s.ipAddressDump),
+		spec(&ip_neighbor.IPNeighborDump{}, s.ipNeighborDump),
+		spec(&ip_neighbor.WantIPNeighborEventsV2{}, s.wantIPNeighborEventsV2),
 		spec(&bond.SwBondInterfaceDump{}, s.swBondInterfaceDump),
 		spec(&bond.SwMemberInterfaceDump{}, s.swMemberInterfaceDump),
 		spec(&lcp.LcpItfPairGet{}, s.lcpItfPairGet),

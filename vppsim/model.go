@@ -113,6 +113,11 @@ type iface struct {
 	gen     genState
 	// oneWorker keeps the traffic of a generated interface on one worker.
 	oneWorker bool
+	// peers are the scenario's neighbours on this interface: the static
+	// ones are set once (peersSet), the dynamic ones learnt while it
+	// passes traffic.
+	peers    []Neighbor
+	peersSet bool
 }
 
 // model is VPP's interface state: the sw_if_index pool, names, link rules,
@@ -289,6 +294,7 @@ type ifaceSpec struct {
 	HostName  string // linux-cp host interface name
 	Netns     string
 	Addresses []netip.Prefix
+	Neighbors []Neighbor // SwIfIndex unset: this interface's
 	Rates     Rates
 	Detailed  bool
 	Carrier   bool
@@ -323,6 +329,7 @@ func (m *model) add(sp ifaceSpec) (*iface, error) {
 	x.Rates = sp.Rates
 	x.DetailedStats = sp.Detailed
 	x.Addresses = append([]netip.Prefix(nil), sp.Addresses...)
+	x.peers = append([]Neighbor(nil), sp.Neighbors...)
 	x.Carrier = sp.Carrier
 	inst := int64(-1)
 	name := sp.Name

@@ -16,6 +16,7 @@ import (
 	"go.fd.io/govpp/binapi/gre"
 	interfaces "go.fd.io/govpp/binapi/interface"
 	"go.fd.io/govpp/binapi/ip"
+	"go.fd.io/govpp/binapi/ip_neighbor"
 	"go.fd.io/govpp/binapi/lcp"
 	"go.fd.io/govpp/binapi/memclnt"
 	"go.fd.io/govpp/binapi/memif"
@@ -142,6 +143,7 @@ var linkedAPIs = []struct {
 	{"vlib", vlib.AllMessages},
 	{"interface", interfaces.AllMessages},
 	{"ip", ip.AllMessages},
+	{"ip_neighbor", ip_neighbor.AllMessages},
 	{"bond", bond.AllMessages},
 	{"gre", gre.AllMessages},
 	{"vxlan", vxlan.AllMessages},
@@ -154,7 +156,7 @@ var linkedAPIs = []struct {
 }
 
 // DefaultMessageTable is govpp v0.13.0's messages for the binapi packages the
-// simulator links (memclnt, vlib, interface, ip, bond, gre, vxlan, tapv2,
+// simulator links (memclnt, vlib, interface, ip, ip_neighbor, bond, gre, vxlan, tapv2,
 // virtio, vpe, af_packet, memif, lcp). A message VPP 26.06 also has keeps
 // 26.06's id; the others (linux-cp, which 26.06 was built without, and a few
 // more) get ids after 26.06's last one, a block per package as VPP gives each

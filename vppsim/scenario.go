@@ -46,13 +46,23 @@ type IfConfig struct {
 	Bond  string `yaml:"bond"`  // the bond this port is a member of
 	// BondMode: lacp (default), round-robin, active-backup, xor, broadcast;
 	// BondLB: l2, l34 (default), l23.
-	BondMode      string   `yaml:"bond_mode"`
-	BondLB        string   `yaml:"bond_lb"`
-	HostName      string   `yaml:"host_name"` // tap: the Linux interface name
-	Netns         string   `yaml:"netns"`     // tap: the Linux namespace
-	Addresses     []string `yaml:"addresses"` // prefixes, e.g. 192.0.2.1/24
-	Rates         Rates    `yaml:"rates"`
-	DetailedStats bool     `yaml:"detailed_stats"`
+	BondMode  string   `yaml:"bond_mode"`
+	BondLB    string   `yaml:"bond_lb"`
+	HostName  string   `yaml:"host_name"` // tap: the Linux interface name
+	Netns     string   `yaml:"netns"`     // tap: the Linux namespace
+	Addresses []string `yaml:"addresses"` // prefixes, e.g. 192.0.2.1/24
+	// Neighbors are IP neighbours on the interface: static ones from the
+	// start, dynamic ones while the interface passes traffic.
+	Neighbors     []NeighborConfig `yaml:"neighbors"`
+	Rates         Rates            `yaml:"rates"`
+	DetailedStats bool             `yaml:"detailed_stats"`
+}
+
+// NeighborConfig is one IP neighbour of a scenario's interface.
+type NeighborConfig struct {
+	IP     string `yaml:"ip"`
+	MAC    string `yaml:"mac"`
+	Static bool   `yaml:"static"`
 }
 
 // ParseScenario reads a YAML scenario. Unknown fields are an error, so that
@@ -198,6 +208,14 @@ func (sc *Scenario) plan() ([]planned, error) {
 				return nil, fmt.Errorf("%s: bad address: %w", where, err)
 			}
 			sp.Addresses = append(sp.Addresses, pfx)
+		}
+		for _, n := range c.Neighbors {
+			a, err := netip.ParseAddr(n.IP)
+			hw, merr := net.ParseMAC(n.MAC)
+			if err != nil || merr != nil || len(hw) != 6 {
+				return nil, fmt.Errorf("%s: bad neighbor %s %s", where, n.IP, n.MAC)
+			}
+			sp.Neighbors = append(sp.Neighbors, Neighbor{IP: a, MAC: [6]byte(hw), Static: n.Static})
 		}
 		switch kind {
 		case KindDPDK, KindAfPacket, KindMemif:

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	dpmodel "github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppsim/statseg"
 )
 
@@ -76,6 +76,7 @@ type Config struct {
 // on another, a control CLI on a third, and the interface model behind them.
 // Its methods are safe for concurrent use.
 type Sim struct {
+	nb       neighbors // the IP neighbour table
 	cfg      Config
 	log      logrus.FieldLogger
 	table    *MsgTable
@@ -287,6 +288,7 @@ func (s *Sim) restart(mode RestartMode, renumber bool) error {
 	}
 	s.mu.Unlock()
 	s.shutdownVPP(mode == RestartKill)
+	s.forgetNeighbors()
 	if d := s.cfg.RestartDelay; d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -697,6 +699,7 @@ func (s *Sim) ticker(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	last := time.Now()
+	learnt := time.Time{}
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -707,6 +710,11 @@ func (s *Sim) ticker(every time.Duration) {
 			s.mu.Lock()
 			s.tickLocked(dt.Nanoseconds())
 			s.mu.Unlock()
+			// ARP/ND refreshes far less often than traffic is counted
+			if now.Sub(learnt) >= neighborRefresh {
+				learnt = now
+				s.learnNeighbors()
+			}
 		}
 	}
 }
@@ -902,11 +910,11 @@ func (s *Sim) ClearCounters() {
 
 // Counters returns what the simulator has counted for a sw_if_index,
 // summed over threads: what a reader of the stats segment must see.
-func (s *Sim) Counters(swIfIndex uint32) mib.Counters {
+func (s *Sim) Counters(swIfIndex uint32) dpmodel.Counters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ctr == nil {
-		return mib.Counters{}
+		return dpmodel.Counters{}
 	}
 	c, _ := s.ctr.total(swIfIndex)
 	return c

@@ -14,7 +14,7 @@ import (
 	"go.fd.io/govpp/binapi/interface_types"
 	"go.fd.io/govpp/core"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	dpmodel "github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 )
 
 const trafficRouter = `
@@ -55,8 +55,8 @@ func statsConn(t *testing.T, s *Sim) *core.StatsConnection {
 	return c
 }
 
-func govppCounters(ic api.InterfaceCounters) mib.Counters {
-	return mib.Counters{
+func govppCounters(ic api.InterfaceCounters) dpmodel.Counters {
+	return dpmodel.Counters{
 		RxPackets: ic.Rx.Packets, RxBytes: ic.Rx.Bytes, TxPackets: ic.Tx.Packets, TxBytes: ic.Tx.Bytes,
 		RxUnicastPackets: ic.RxUnicast.Packets, RxUnicastBytes: ic.RxUnicast.Bytes,
 		RxMulticastPackets: ic.RxMulticast.Packets, RxMulticastBytes: ic.RxMulticast.Bytes,
@@ -104,7 +104,7 @@ func TestCountersThroughStatsclient(t *testing.T) {
 	// 100 are multicast and the next 50 broadcast (3800 rx: 3 cycles and
 	// 800; 1900 tx: 1 cycle and 900).
 	ten0 := govppCounters(got[1])
-	want := mib.Counters{
+	want := dpmodel.Counters{
 		RxPackets: 3800 + 380, RxBytes: 3800*100 + 380*512, TxPackets: 1900, TxBytes: 1900 * 200,
 		RxUnicastPackets: 3200, RxUnicastBytes: 320000, RxMulticastPackets: 400, RxMulticastBytes: 40000,
 		RxBroadcastPackets: 200, RxBroadcastBytes: 20000,
@@ -117,7 +117,7 @@ func TestCountersThroughStatsclient(t *testing.T) {
 	}
 	// No carrier, admin down: nothing counted.
 	for _, idx := range []uint32{2, 6} {
-		if c := govppCounters(got[idx]); c != (mib.Counters{}) {
+		if c := govppCounters(got[idx]); c != (dpmodel.Counters{}) {
 			t.Errorf("%s passes no traffic but counted %+v", got[idx].InterfaceName, c)
 		}
 	}
@@ -145,7 +145,7 @@ func TestCountersThroughStatsclient(t *testing.T) {
 	// clear interfaces zeroes them all.
 	s.ClearCounters()
 	for _, g := range interfaceStats(t, c) {
-		if gc := govppCounters(g); gc != (mib.Counters{}) {
+		if gc := govppCounters(g); gc != (dpmodel.Counters{}) {
 			t.Errorf("%s after clear: %+v", g.InterfaceName, gc)
 		}
 	}
@@ -165,7 +165,7 @@ func TestCountersThroughStatsclient(t *testing.T) {
 		t.Fatalf("CreateLoopback: %+v %v, want index 7", x, err)
 	}
 	after = interfaceStats(t, c)
-	if after[7].InterfaceName != "loop0" || govppCounters(after[7]) != (mib.Counters{}) || s.Counters(7) != (mib.Counters{}) {
+	if after[7].InterfaceName != "loop0" || govppCounters(after[7]) != (dpmodel.Counters{}) || s.Counters(7) != (dpmodel.Counters{}) {
 		t.Errorf("index 7 reused: %+v, simulator %+v; want loop0 at zero", after[7], s.Counters(7))
 	}
 }
@@ -240,7 +240,7 @@ func TestRestart(t *testing.T) {
 		if after[g.InterfaceName] != g.InterfaceIndex {
 			t.Errorf("stats index %d named %q, the API says %d", g.InterfaceIndex, g.InterfaceName, after[g.InterfaceName])
 		}
-		if gc := govppCounters(g); gc != (mib.Counters{}) {
+		if gc := govppCounters(g); gc != (dpmodel.Counters{}) {
 			t.Errorf("%s after the restart: %+v", g.InterfaceName, gc)
 		}
 	}

@@ -3,7 +3,7 @@ package vppsim
 import (
 	"math"
 
-	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	dpmodel "github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppsim/statseg"
 )
 
@@ -181,7 +181,7 @@ func (c *counters) clear() {
 }
 
 // total sums one index's counters over threads.
-func (c *counters) total(idx uint32) (mib.Counters, counterSet) {
+func (c *counters) total(idx uint32) (dpmodel.Counters, counterSet) {
 	var sum counterSet
 	if uint64(idx) < uint64(len(c.mirror)) && c.mirror[idx] != nil {
 		for _, s := range c.mirror[idx].sets {
@@ -194,7 +194,7 @@ func (c *counters) total(idx uint32) (mib.Counters, counterSet) {
 			}
 		}
 	}
-	return mib.Counters{
+	return dpmodel.Counters{
 		RxPackets: sum.comb[cRx][0], RxBytes: sum.comb[cRx][1],
 		TxPackets: sum.comb[cTx][0], TxBytes: sum.comb[cTx][1],
 		RxUnicastPackets: sum.comb[cRxUnicast][0], RxUnicastBytes: sum.comb[cRxUnicast][1],

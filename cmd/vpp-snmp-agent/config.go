@@ -11,6 +11,8 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/sirupsen/logrus"
+
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
 )
 
 // config is the agent's configuration: defaults, then VPP_SNMP_* environment
@@ -26,6 +28,8 @@ type config struct {
 	IfIndexForgetAfter time.Duration `envconfig:"IFINDEX_FORGET_AFTER"`
 	PollInterval       time.Duration `envconfig:"POLL_INTERVAL"`
 	DetailsInterval    time.Duration `envconfig:"DETAILS_INTERVAL"`
+	IPInterval         time.Duration `envconfig:"IP_INTERVAL"`
+	MIBs               string        `envconfig:"MIBS"`
 	VPPDownAfter       time.Duration `envconfig:"VPP_DOWN_AFTER"`
 	MetricsAddr        string        `envconfig:"METRICS_ADDR"`
 	LCPNames           bool          `envconfig:"LCP_NAMES"`
@@ -47,6 +51,8 @@ func defaultConfig() config {
 		IfIndexForgetAfter: 30 * 24 * time.Hour,
 		PollInterval:       time.Second,
 		DetailsInterval:    5 * time.Minute,
+		IPInterval:         5 * time.Second,
+		MIBs:               "if,ip,etherlike",
 		VPPDownAfter:       5 * time.Second,
 		Priority:           100,
 		TrapRate:           100,
@@ -136,6 +142,8 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.DurationVar(&cfg.IfIndexForgetAfter, "ifindex-forget-after", cfg.IfIndexForgetAfter, "forget an interface name unseen in VPP for this long, and give its ifIndex to no other name for as long again (0: never)")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "maximum age of a counter value served")
 	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump, which catches what interface events do not carry (MTU, MAC, tag, speed); creations, deletions and state changes are seen at once anyway")
+	fs.DurationVar(&cfg.IPInterval, "ip-interval", cfg.IPInterval, "interval of the full IP address and neighbour dump (neighbour events are seen at once anyway)")
+	fs.StringVar(&cfg.MIBs, "mibs", cfg.MIBs, "MIB modules to serve, comma-separated: if, ip, etherlike (snmpd answers the others itself)")
 	fs.DurationVar(&cfg.VPPDownAfter, "vpp-down-after", cfg.VPPDownAfter, "how long VPP's API socket and stats segment must both be gone before every interface reads down")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve Prometheus metrics on http://HOST:PORT/metrics; empty: none")
 	fs.BoolVar(&cfg.LCPNames, "lcp-names", cfg.LCPNames, "use linux-cp host names (e.g. e0) as ifName of the tap side")
@@ -159,6 +167,12 @@ func (c config) validate() error {
 	}
 	if c.DetailsInterval <= 0 {
 		return fmt.Errorf("--details-interval %v: must be positive", c.DetailsInterval)
+	}
+	if c.IPInterval <= 0 {
+		return fmt.Errorf("--ip-interval %v: must be positive", c.IPInterval)
+	}
+	if err := mib.CheckMIBs(c.mibList()); err != nil {
+		return fmt.Errorf("--mibs: %w", err)
 	}
 	if c.VPPDownAfter <= 0 {
 		return fmt.Errorf("--vpp-down-after %v: must be positive", c.VPPDownAfter)
@@ -197,4 +211,15 @@ func newLogger(c config, w io.Writer) *logrus.Logger {
 		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
 	}
 	return l
+}
+
+// mibList returns --mibs as names.
+func (c config) mibList() []string {
+	var out []string
+	for _, n := range strings.Split(c.MIBs, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }

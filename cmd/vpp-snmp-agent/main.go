@@ -21,9 +21,11 @@ import (
 	"go.fd.io/govpp/core"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindexfile"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/metrics"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
+	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/poller"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/statsread"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/vppapi"
@@ -113,7 +115,9 @@ type agent struct {
 	poller   *poller.Poller
 	notifier *poller.Notifier
 	events   chan poller.Event
-	metrics  *metrics.Metrics
+	// neighborEvents carries VPP's neighbour events to the poller.
+	neighborEvents chan poller.NeighborEvent
+	metrics        *metrics.Metrics
 }
 
 // setup checks everything that can be checked before starting (the vppcfg
@@ -142,9 +146,9 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	session, err := agentx.New(agentx.Config{
 		Addr:        cfg.AgentXAddr,
 		ID:          subagentID,
-		Description: "vpp-snmp-agent " + version + ": IF-MIB for VPP",
+		Description: "vpp-snmp-agent " + version + ": IF-MIB, IP-MIB and EtherLike-MIB for VPP",
 		Priority:    uint8(cfg.Priority),
-		Subtrees:    mib.Subtrees(),
+		Subtrees:    mib.Subtrees(cfg.mibList()...),
 		Observer:    m,
 		Logger:      log,
 	})
@@ -168,6 +172,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 			statsread.WithMaxBackoff(cfg.PollInterval), statsread.WithTimeout(max(time.Second, cfg.PollInterval))),
 		events: make(chan poller.Event, 256),
 	}
+	a.neighborEvents = make(chan poller.NeighborEvent, 256)
 	a.notifier = poller.NewNotifier(session.Notify, cfg.TrapRate, log)
 	a.metrics = m
 	a.metrics.Notifications(a.notifier.Counts)
@@ -182,10 +187,16 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		Publish:   session.SetTree,
 		Notify:    a.notifier.Transition,
 		Indexes:   idx,
-		SaveIndexes: func(x *mib.Indexes) error {
+		SaveIndexes: func(x *ifindex.Registry) error {
 			return ifindexfile.Save(cfg.IfIndexFile, x)
 		},
-		Options:         mib.Options{Clock: session.Clock(), LCPNames: cfg.LCPNames, Aliases: aliases},
+		Options: mib.Options{Clock: session.Clock(), LCPNames: cfg.LCPNames, Aliases: aliases, MIBs: cfg.mibList()},
+		IP: poller.IPConfig{
+			Addresses: a.vpp.Addresses,
+			Neighbors: a.vpp.Neighbors,
+			Events:    a.neighborEvents,
+			Interval:  cfg.IPInterval,
+		},
 		MaxAge:          cfg.PollInterval,
 		DetailsInterval: cfg.DetailsInterval,
 		DownAfter:       cfg.VPPDownAfter,
@@ -202,7 +213,7 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 // logIfIndexLoad says what loading the ifIndex state found: each problem,
 // and which map the agent starts from, at error level when ifIndexes may
 // change because of it.
-func logIfIndexLoad(log logrus.FieldLogger, path string, idx *mib.Indexes, rep ifindexfile.LoadReport) {
+func logIfIndexLoad(log logrus.FieldLogger, path string, idx *ifindex.Registry, rep ifindexfile.LoadReport) {
 	for _, err := range rep.Problems {
 		log.WithError(err).WithField("file", path).Error("ifIndex state file unusable")
 	}
@@ -225,7 +236,7 @@ func logIfIndexLoad(log logrus.FieldLogger, path string, idx *mib.Indexes, rep i
 // segment that is gone (VPP dead, when the API is lost too) from one that
 // is busy or slow. The counters are read in place (Stats.Apply) straight
 // into the snapshot, so reuse is not needed.
-func (a *agent) readStats(ctx context.Context, reuse []mib.Counters) (poller.Stats, error) {
+func (a *agent) readStats(ctx context.Context, reuse []model.Counters) (poller.Stats, error) {
 	v, err := a.stats.View(ctx)
 	if err != nil {
 		if errors.Is(err, statsread.ErrNoSegment) {
@@ -261,6 +272,7 @@ func (a *agent) serve(ctx context.Context, hup <-chan os.Signal) {
 
 	start(func() { _ = a.vpp.Run(ctx) })
 	start(func() { a.forwardEvents(ctx) })
+	start(func() { a.forwardNeighborEvents(ctx) })
 	start(func() { _ = a.poller.Run(ctx) })
 	start(func() { a.notifier.Run(ctx) })
 	start(func() { a.reloadOnHUP(ctx, hup) })
@@ -337,6 +349,23 @@ func (a *agent) reloadOnHUP(ctx context.Context, hup <-chan os.Signal) {
 			}
 			a.poller.SetAliases(aliases)
 			a.log.WithField("descriptions", len(aliases)).Info("SIGHUP: vppcfg file reloaded")
+		}
+	}
+}
+
+// forwardNeighborEvents turns vppapi's neighbour events into the poller's,
+// dropping what the poller cannot take at once (its periodic dump catches
+// up).
+func (a *agent) forwardNeighborEvents(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-a.vpp.NeighborEvents():
+			select {
+			case a.neighborEvents <- poller.NeighborEvent{Conn: ev.Conn, SwIfIndex: ev.SwIfIndex}:
+			default:
+			}
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package mib
+package ifindex
 
 import (
 	"cmp"
@@ -11,33 +11,33 @@ import (
 	"time"
 )
 
-// MaxIfIndex is the largest ifIndex RFC 2863 allows (InterfaceIndex is
+// Max is the largest ifIndex RFC 2863 allows (InterfaceIndex is
 // Integer32 1..2147483647).
-const MaxIfIndex = 1<<31 - 1
+const Max = 1<<31 - 1
 
 // firstIfIndexBase is added to sw_if_index for a name's first ifIndex: the
 // Python vpp-snmp-agent served 1000+sw_if_index, so LibreNMS port history
 // survives the switch to this agent.
 const firstIfIndexBase = 1000
 
-// maxUnix bounds the times an Indexes holds (year 36812), so that sums of a
+// maxUnix bounds the times an Registry holds (year 36812), so that sums of a
 // time and a forget-after cannot overflow.
 const maxUnix = 1 << 40
 
 // maxGrain caps how stale a present name's stored last-seen time may grow
-// before Build records it again: the map is rewritten at most about this
+// before an Assign records it again: the map is rewritten at most about this
 // often while nothing else changes.
 const maxGrain = 3600 // seconds
 
-// ErrIndexes is wrapped by every error NewIndexes and NewIndexesFrom return.
-var ErrIndexes = errors.New("invalid ifIndex map")
+// ErrInvalid is wrapped by every error New and NewFrom return.
+var ErrInvalid = errors.New("invalid ifIndex map")
 
-// IndexRecord is one name's entry in an Indexes.
-type IndexRecord struct {
+// Record is one name's entry in an Registry.
+type Record struct {
 	Name    string
 	IfIndex uint32
-	// LastSeen is when Build last saw the name in VPP, to the second and
-	// recorded coarsely (see Indexes). Zero is not known (a map saved by an
+	// LastSeen is when Assign last saw the name in VPP, to the second and
+	// recorded coarsely (see Registry). Zero is not known (a map saved by an
 	// agent that did not record it): the name counts as seen at the next
 	// Build.
 	LastSeen time.Time
@@ -50,28 +50,28 @@ type Tombstone struct {
 	Forgotten time.Time
 }
 
-// Indexes is the persistent map from VPP interface name to ifIndex. It is
-// immutable: Build returns a new one when it changes it, so a caller can
-// save it when the pointer changes. The nil *Indexes is an empty map that
+// Registry is the persistent map from VPP interface name to ifIndex. It is
+// immutable: Assign (called by mib.Build) returns a new one when it changes it, so a caller can
+// save it when the pointer changes. The nil *Registry is an empty map that
 // never forgets.
 //
-// With a forget-after (WithForgetAfter), a name that Build has not seen for
+// With a forget-after (WithForgetAfter), a name that Assign has not seen for
 // that long is forgotten, and its ifIndex is given to no other name for as
 // long again (a tombstone), so pollers that still hold the old number do
 // not join another interface's history to it. To keep the map from being
-// rewritten at every Build, a present name's last-seen time is recorded
+// rewritten at every Assign, a present name's last-seen time is recorded
 // again only once it is older than a grain (an eighth of forget-after, at
 // least 1 s, at most 1 h; 1 h without forgetting), and a name is forgotten
 // only once its recorded time is older than forget-after plus that grain:
 // never before it has been unseen for forget-after, and within about a
-// grain and a Build after.
-type Indexes struct {
+// grain and an Assign after.
+type Registry struct {
 	byName map[string]slot
 	tomb   map[uint32]int64 // forgotten ifIndex → when, unix seconds
 	forget int64            // seconds; 0 never forgets
-	// due is the unix second from which a Build has something to forget,
+	// due is the unix second from which an Assign has something to forget,
 	// expire or record even when every name it sees is known and fresh, so
-	// that such a Build is O(names seen) rather than O(map).
+	// that such an Assign is O(names seen) rather than O(map).
 	due int64
 }
 
@@ -81,24 +81,24 @@ type slot struct {
 	seen int64
 }
 
-// NewIndexes returns an Indexes holding m, after checking that every ifIndex
-// is in 1..MaxIfIndex and that no two names share one. No last-seen time is
-// known: each name counts as seen at the next Build.
-func NewIndexes(m map[string]uint32) (*Indexes, error) {
-	recs := make([]IndexRecord, 0, len(m))
+// New returns an Registry holding m, after checking that every ifIndex
+// is in 1..Max and that no two names share one. No last-seen time is
+// known: each name counts as seen at the next Assign.
+func New(m map[string]uint32) (*Registry, error) {
+	recs := make([]Record, 0, len(m))
 	for name, ix := range m {
-		recs = append(recs, IndexRecord{Name: name, IfIndex: ix})
+		recs = append(recs, Record{Name: name, IfIndex: ix})
 	}
-	return NewIndexesFrom(recs, nil)
+	return NewFrom(recs, nil)
 }
 
-// NewIndexesFrom returns an Indexes holding recs and tombstones (as a saved
-// map holds them), after checking that every ifIndex is in 1..MaxIfIndex,
+// NewFrom returns an Registry holding recs and tombstones (as a saved
+// map holds them), after checking that every ifIndex is in 1..Max,
 // that no name is listed twice, that no two names or tombstones share an
 // ifIndex, and that every time is zero (LastSeen only) or after 1970. It
 // does not forget until WithForgetAfter says when.
-func NewIndexesFrom(recs []IndexRecord, tombstones []Tombstone) (*Indexes, error) {
-	x := &Indexes{byName: make(map[string]slot, len(recs))}
+func NewFrom(recs []Record, tombstones []Tombstone) (*Registry, error) {
+	x := &Registry{byName: make(map[string]slot, len(recs))}
 	// owner of each ifIndex: a position in recs, or -1 for a tombstone
 	owner := make(map[uint32]int, len(recs)+len(tombstones))
 	who := func(i int) string {
@@ -108,19 +108,19 @@ func NewIndexesFrom(recs []IndexRecord, tombstones []Tombstone) (*Indexes, error
 		return fmt.Sprintf("%q", recs[i].Name)
 	}
 	take := func(ix uint32, i int) error {
-		if ix == 0 || ix > MaxIfIndex {
-			return fmt.Errorf("%w: %s has ifIndex %d, outside 1..%d", ErrIndexes, who(i), ix, MaxIfIndex)
+		if ix == 0 || ix > Max {
+			return fmt.Errorf("%w: %s has ifIndex %d, outside 1..%d", ErrInvalid, who(i), ix, Max)
 		}
 		if j, dup := owner[ix]; dup {
 			a, b := who(i), who(j)
-			return fmt.Errorf("%w: %s and %s share ifIndex %d", ErrIndexes, min(a, b), max(a, b), ix)
+			return fmt.Errorf("%w: %s and %s share ifIndex %d", ErrInvalid, min(a, b), max(a, b), ix)
 		}
 		owner[ix] = i
 		return nil
 	}
 	for i, r := range recs {
 		if _, dup := x.byName[r.Name]; dup {
-			return nil, fmt.Errorf("%w: %q listed twice", ErrIndexes, r.Name)
+			return nil, fmt.Errorf("%w: %q listed twice", ErrInvalid, r.Name)
 		}
 		if err := take(r.IfIndex, i); err != nil {
 			return nil, err
@@ -129,7 +129,7 @@ func NewIndexesFrom(recs []IndexRecord, tombstones []Tombstone) (*Indexes, error
 		if !r.LastSeen.IsZero() {
 			var err error
 			if at, err = unixOf(r.LastSeen); err != nil {
-				return nil, fmt.Errorf("%w: %q last seen %w", ErrIndexes, r.Name, err)
+				return nil, fmt.Errorf("%w: %q last seen %w", ErrInvalid, r.Name, err)
 			}
 		}
 		x.byName[r.Name] = slot{ix: r.IfIndex, seen: at}
@@ -143,7 +143,7 @@ func NewIndexesFrom(recs []IndexRecord, tombstones []Tombstone) (*Indexes, error
 		}
 		at, err := unixOf(t.Forgotten)
 		if err != nil {
-			return nil, fmt.Errorf("%w: ifIndex %d forgotten %w", ErrIndexes, t.IfIndex, err)
+			return nil, fmt.Errorf("%w: ifIndex %d forgotten %w", ErrInvalid, t.IfIndex, err)
 		}
 		x.tomb[t.IfIndex] = at
 	}
@@ -163,8 +163,8 @@ func unixOf(t time.Time) (int64, error) {
 
 // WithForgetAfter returns x forgetting names unseen for d (rounded up to a
 // second); d <= 0 never forgets, and then tombstones never expire either.
-func (x *Indexes) WithForgetAfter(d time.Duration) *Indexes {
-	y := &Indexes{}
+func (x *Registry) WithForgetAfter(d time.Duration) *Registry {
+	y := &Registry{}
 	if x != nil {
 		*y = *x // the maps are shared: neither changes them
 	}
@@ -182,7 +182,7 @@ func (x *Indexes) WithForgetAfter(d time.Duration) *Indexes {
 
 // ForgetAfter is how long a name may go unseen before it is forgotten (0:
 // never).
-func (x *Indexes) ForgetAfter() time.Duration {
+func (x *Registry) ForgetAfter() time.Duration {
 	if x == nil {
 		return 0
 	}
@@ -190,8 +190,8 @@ func (x *Indexes) ForgetAfter() time.Duration {
 }
 
 // grain is how old, in seconds, a present name's recorded last-seen time
-// may grow before Build records it again.
-func (x *Indexes) grain() int64 {
+// may grow before an Assign records it again.
+func (x *Registry) grain() int64 {
 	if x == nil || x.forget == 0 {
 		return maxGrain
 	}
@@ -200,8 +200,8 @@ func (x *Indexes) grain() int64 {
 
 // nextDue computes due: the first unix second at which a name may be
 // forgotten or a tombstone expire, or the distant past when some name's
-// last-seen time is unknown (the next Build records it).
-func (x *Indexes) nextDue() int64 {
+// last-seen time is unknown (the next Assign records it).
+func (x *Registry) nextDue() int64 {
 	due := int64(math.MaxInt64)
 	lim := x.forget + x.grain()
 	for _, s := range x.byName {
@@ -221,7 +221,7 @@ func (x *Indexes) nextDue() int64 {
 }
 
 // Lookup returns the ifIndex of a name.
-func (x *Indexes) Lookup(name string) (uint32, bool) {
+func (x *Registry) Lookup(name string) (uint32, bool) {
 	if x == nil {
 		return 0, false
 	}
@@ -230,7 +230,7 @@ func (x *Indexes) Lookup(name string) (uint32, bool) {
 }
 
 // Len is the number of names held.
-func (x *Indexes) Len() int {
+func (x *Registry) Len() int {
 	if x == nil {
 		return 0
 	}
@@ -238,7 +238,7 @@ func (x *Indexes) Len() int {
 }
 
 // All yields every (name, ifIndex) in ascending ifIndex order.
-func (x *Indexes) All() iter.Seq2[string, uint32] {
+func (x *Registry) All() iter.Seq2[string, uint32] {
 	return func(yield func(string, uint32) bool) {
 		for r := range x.Records() {
 			if !yield(r.Name, r.IfIndex) {
@@ -249,8 +249,8 @@ func (x *Indexes) All() iter.Seq2[string, uint32] {
 }
 
 // Records yields every name's record in ascending ifIndex order.
-func (x *Indexes) Records() iter.Seq[IndexRecord] {
-	return func(yield func(IndexRecord) bool) {
+func (x *Registry) Records() iter.Seq[Record] {
+	return func(yield func(Record) bool) {
 		if x == nil {
 			return
 		}
@@ -260,7 +260,7 @@ func (x *Indexes) Records() iter.Seq[IndexRecord] {
 		})
 		for _, n := range names {
 			s := x.byName[n]
-			r := IndexRecord{Name: n, IfIndex: s.ix}
+			r := Record{Name: n, IfIndex: s.ix}
 			if s.seen != 0 {
 				r.LastSeen = time.Unix(s.seen, 0).UTC()
 			}
@@ -273,7 +273,7 @@ func (x *Indexes) Records() iter.Seq[IndexRecord] {
 
 // Tombstones yields the ifIndexes of forgotten names not yet free again,
 // in ascending ifIndex order.
-func (x *Indexes) Tombstones() iter.Seq[Tombstone] {
+func (x *Registry) Tombstones() iter.Seq[Tombstone] {
 	return func(yield func(Tombstone) bool) {
 		if x == nil {
 			return
@@ -287,24 +287,24 @@ func (x *Indexes) Tombstones() iter.Seq[Tombstone] {
 }
 
 // TombstoneCount is the number of tombstones held.
-func (x *Indexes) TombstoneCount() int {
+func (x *Registry) TombstoneCount() int {
 	if x == nil {
 		return 0
 	}
 	return len(x.tomb)
 }
 
-// assign returns the ifIndex of each name (names[i] was seen at
+// Assign returns the ifIndex of each name (names[i] was seen at
 // sw_if_index sw[i], now), allocating for names not yet known, and the
-// Indexes that holds them all: x itself when nothing changed. Besides
+// Registry that holds them all: x itself when nothing changed. Besides
 // allocations, a change is a present name's last-seen time recorded again
-// (see Indexes), a name forgotten or a tombstone expired.
+// (see Registry), a name forgotten or a tombstone expired.
 //
 // Known names keep their ifIndex. New names first try 1000+sw_if_index,
 // all of them before any falls back, so one collision does not push later
 // interfaces off their own numbers; the rest take the next free number,
 // never one a name or a tombstone holds.
-func (x *Indexes) assign(names []string, sw []uint32, now time.Time) ([]uint32, *Indexes) {
+func (x *Registry) Assign(names []string, sw []uint32, now time.Time) ([]uint32, *Registry) {
 	t := now.Unix()
 	g := x.grain()
 	out := make([]uint32, len(names))
@@ -323,7 +323,7 @@ func (x *Indexes) assign(names []string, sw []uint32, now time.Time) ([]uint32, 
 		return out, x
 	}
 
-	y := &Indexes{byName: make(map[string]slot, x.Len()+len(fresh))}
+	y := &Registry{byName: make(map[string]slot, x.Len()+len(fresh))}
 	if x != nil {
 		// Only names known before need telling present from absent: at a
 		// first start, with every name new, this map was the largest
@@ -392,7 +392,7 @@ func (x *Indexes) assign(names []string, sw []uint32, now time.Time) ([]uint32, 
 }
 
 // slot returns a name's slot.
-func (x *Indexes) slot(name string) (slot, bool) {
+func (x *Registry) slot(name string) (slot, bool) {
 	if x == nil {
 		return slot{}, false
 	}
@@ -401,7 +401,7 @@ func (x *Indexes) slot(name string) (slot, bool) {
 }
 
 // bury records a tombstone for ix, forgotten at (unix seconds).
-func (x *Indexes) bury(ix uint32, at int64) {
+func (x *Registry) bury(ix uint32, at int64) {
 	if x.tomb == nil {
 		x.tomb = make(map[uint32]int64)
 	}
@@ -410,7 +410,7 @@ func (x *Indexes) bury(ix uint32, at int64) {
 
 // preferred is a new name's first choice of ifIndex.
 func preferred(sw uint32) uint32 {
-	if sw > MaxIfIndex-firstIfIndexBase {
+	if sw > Max-firstIfIndexBase {
 		return 1 // sw_if_index ~0 and other nonsense: any free number will do
 	}
 	return firstIfIndexBase + sw
@@ -425,7 +425,7 @@ type allocator struct {
 }
 
 // next takes and returns the first free number at or after want, wrapping
-// from MaxIfIndex to 1. It returns 0 only if all 2^31-1 numbers are taken.
+// from Max to 1. It returns 0 only if all 2^31-1 numbers are taken.
 func (a *allocator) next(want uint32) uint32 {
 	if a.skip == nil {
 		a.skip = make(map[uint32]uint32)
@@ -433,7 +433,7 @@ func (a *allocator) next(want uint32) uint32 {
 	var path []uint32
 	n := want
 	for steps := 0; ; steps++ {
-		if steps > MaxIfIndex {
+		if steps > Max {
 			return 0
 		}
 		if _, t := a.taken[n]; !t {
@@ -454,7 +454,7 @@ func (a *allocator) next(want uint32) uint32 {
 }
 
 func wrapInc(n uint32) uint32 {
-	if n >= MaxIfIndex {
+	if n >= Max {
 		return 1
 	}
 	return n + 1

@@ -1,4 +1,9 @@
-package mib
+package model
+
+import (
+	"net/netip"
+	"time"
+)
 
 // Interface is what VPP says of one interface, as plain data: vppapi fills it
 // from sw_interface_details, linux-cp pairs and bond dumps, so that mib never
@@ -25,7 +30,20 @@ type Interface struct {
 	// LCPHostSwIfIndex is the VPP tap side of that pair (valid when
 	// LCPHostName is set).
 	LCPHostSwIfIndex uint32
+	// Duplex is link_duplex. Only hardware drivers (dpdk) report one;
+	// af_packet, memif, loopbacks and tunnels say unknown.
+	Duplex Duplex
 }
+
+// Duplex is VPP's link_duplex (vnet_link_duplex_t's API values).
+type Duplex uint8
+
+// VPP's link_duplex values.
+const (
+	DuplexUnknown Duplex = 0
+	DuplexHalf    Duplex = 1
+	DuplexFull    Duplex = 2
+)
 
 // BondMember is one member of a bond.
 type BondMember struct {
@@ -51,4 +69,26 @@ type Counters struct {
 	RxMiss  uint64 // /if/rx-miss
 	RxError uint64 // /if/rx-error
 	TxError uint64 // /if/tx-error
+}
+
+// Address is one IP address configured on an interface (ip_address_dump):
+// the address with its prefix length, e.g. 192.0.2.1/31. VPP reports no
+// IPv6 link-local addresses there.
+type Address struct {
+	SwIfIndex uint32
+	Prefix    netip.Prefix
+}
+
+// Neighbor is one entry of VPP's IP neighbour table (ip_neighbor_dump, or
+// an ip_neighbor_event).
+type Neighbor struct {
+	SwIfIndex uint32
+	IP        netip.Addr
+	MAC       [6]byte
+	// Static is VPP's STATIC flag (set with "static"); others were learnt
+	// from traffic (ARP, ND).
+	Static bool
+	// Updated is when VPP last refreshed the entry: the dump's time less
+	// the age VPP gives.
+	Updated time.Time
 }
