@@ -53,6 +53,7 @@
 #   BENCH_SCALE_CHURN=30   seconds of loopback churn; BENCH_SCALE_RATE=4 pairs a second
 #   BENCH_SCALE_CONFIGS=agent  agent and/or agent-b ($BENCH_AGENT_B), one after the other
 #   BENCH_SCALE_SAVE=DIR   copy each run's heap profile and agent log there
+#   BENCH_SCALE_FLAGS=     more flags for the agent in the scale phase (e.g. --mibs if)
 #
 # The agent always runs with its default flags and without the caller's GOGC
 # or GOMEMLIMIT.
@@ -340,6 +341,8 @@ start_configs() {
 			# comparisons of a change in the same run. agent-scraped: the
 			# agent with --metrics-addr, scraped every second while measured.
 			local abin=$BIN/vpp-snmp-agent aport=16162 aflags=()
+			# shellcheck disable=SC2206 # flags are words
+			[ -z "${AGENT_FLAGS:-}" ] || aflags=($AGENT_FLAGS)
 			if [ "$c" = agent-b ]; then abin=${BENCH_AGENT_B:-}; aport=16165; fi
 			if [ "$c" = agent-scraped ]; then aport=16168; aflags=(--metrics-addr "127.0.0.1:$METRICS_PORT"); fi
 			if [ ! -x "$abin" ] || [ ! -x "$BIN/vppsim" ]; then
@@ -668,7 +671,7 @@ scale() {
 			case $c in agent | agent-b) ;; *) die "BENCH_SCALE_CONFIGS: $c is not agent or agent-b" ;; esac
 			t0=$SECONDS
 			rm -f "$DIR/$c/ifindex.json"* "$DIR/$c/heap.pprof" # each N starts afresh
-			RSS_SAMPLE=1 start_configs "$n" "$c" quick
+			RSS_SAMPLE=1 AGENT_FLAGS=${BENCH_SCALE_FLAGS:-} start_configs "$n" "$c" quick
 			if [[ " $CONFIGS " != *" $c "* ]] || [ -n "${skip[$c]}" ]; then
 				failed=1
 				stop_configs
