@@ -28,9 +28,15 @@ type IPConfig struct {
 	// again at once.
 	Events <-chan NeighborEvent
 	// Interval is the period of the full address and neighbour dump,
-	// counted from the end of the last (default 5 s).
+	// counted from the end of the last (default 5 s); longer where a dump
+	// takes long (ipSweepShare): a large router's takes seconds.
 	Interval time.Duration
 }
+
+// ipSweepShare bounds the time spent in full address and neighbour dumps:
+// the next one starts no sooner than this many times the last one's
+// duration after it (and IPConfig.Interval at least).
+const ipSweepShare = 100
 
 // ipState is the poller's side of the IP sources; Run's ipLoop owns it.
 type ipState struct {
@@ -85,12 +91,16 @@ func (p *Poller) ipLoop(ctx context.Context) {
 			default:
 			}
 		}
+		start := time.Now()
 		if err := p.dumpIP(ctx); err != nil && ctx.Err() == nil {
 			p.log.WithError(err).Debug("dumping addresses and neighbours; retrying")
 			t.Reset(min(c.Interval, time.Second))
 			continue
 		}
-		t.Reset(c.Interval)
+		// VPP answers one interface's addresses per request: at 100,000
+		// interfaces a sweep is 400,000 messages on VPP's main thread and
+		// seconds of ours. Sweep at most 1 % of the time.
+		t.Reset(max(c.Interval, ipSweepShare*time.Since(start)))
 	}
 }
 
