@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -190,13 +191,8 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		SaveIndexes: func(x *ifindex.Registry) error {
 			return ifindexfile.Save(cfg.IfIndexFile, x)
 		},
-		Options: mib.Options{Clock: session.Clock(), LCPNames: cfg.LCPNames, Aliases: aliases, MIBs: cfg.mibList()},
-		IP: poller.IPConfig{
-			Addresses: a.vpp.Addresses,
-			Neighbors: a.vpp.Neighbors,
-			Events:    a.neighborEvents,
-			Interval:  cfg.IPInterval,
-		},
+		Options:         mib.Options{Clock: session.Clock(), LCPNames: cfg.LCPNames, Aliases: aliases, MIBs: cfg.mibList()},
+		IP:              a.ipConfig(cfg),
 		MaxAge:          cfg.PollInterval,
 		DetailsInterval: cfg.DetailsInterval,
 		DownAfter:       cfg.VPPDownAfter,
@@ -208,6 +204,20 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 	}
 	a.poller = p
 	return a, nil
+}
+
+// ipConfig feeds IP-MIB when it is served, and nothing otherwise: its
+// address dump is one request per interface and family.
+func (a *agent) ipConfig(cfg config) poller.IPConfig {
+	if !slices.Contains(cfg.mibList(), "ip") {
+		return poller.IPConfig{}
+	}
+	return poller.IPConfig{
+		Addresses: a.vpp.Addresses,
+		Neighbors: a.vpp.Neighbors,
+		Events:    a.neighborEvents,
+		Interval:  cfg.IPInterval,
+	}
 }
 
 // logIfIndexLoad says what loading the ifIndex state found: each problem,
