@@ -1,9 +1,10 @@
 // Command churn drives interface churn in vppsim and times how soon the
 // agent shows a change, for the scale phase of scripts/bench.sh.
 //
-//	churn --cli SOCK --rate 4 --duration 30s
+//	churn --cli SOCK --rate 4 --duration 30s [--hold 100ms]
 //	    creates and deletes a loopback about --rate times a second for
-//	    --duration through vppsim's CLI, and prints "pairs N".
+//	    --duration through vppsim's CLI (each living --hold), and prints
+//	    "pairs N".
 //	churn --cli SOCK --target HOST:PORT --see
 //	    makes three changes one after the other, each timed from the CLI's
 //	    answer until SNMP (through snmpd, as a poller sees it) shows it: a
@@ -41,6 +42,7 @@ func main() {
 	cli := flag.String("cli", "", "vppsim's CLI socket")
 	rate := flag.Float64("rate", 4, "create+delete pairs per second")
 	duration := flag.Duration("duration", 30*time.Second, "how long to churn")
+	hold := flag.Duration("hold", 0, "how long each loopback lives before it is deleted")
 	see := flag.Bool("see", false, "time three changes until SNMP shows them, instead of churning")
 	target := flag.String("target", "127.0.0.1:161", "snmpd (SNMPv2c, community public)")
 	within := flag.Duration("within", 10*time.Second, "give up waiting for a change after this long")
@@ -49,7 +51,7 @@ func main() {
 	if *see {
 		err = seeChanges(*cli, *target, *within)
 	} else {
-		err = churn(*cli, *rate, *duration)
+		err = churn(*cli, *rate, *duration, *hold)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "churn:", err)
@@ -67,8 +69,9 @@ func ctl(sock, cmd string) (string, error) {
 	return strings.TrimSpace(out.String()), nil
 }
 
-// churn creates and deletes loopbacks, paced to rate pairs a second.
-func churn(sock string, rate float64, d time.Duration) error {
+// churn creates and deletes loopbacks, paced to rate pairs a second, each
+// living hold.
+func churn(sock string, rate float64, d, hold time.Duration) error {
 	period := time.Duration(float64(time.Second) / rate)
 	start := time.Now()
 	pairs := 0
@@ -81,6 +84,7 @@ func churn(sock string, rate float64, d time.Duration) error {
 		if !strings.HasPrefix(name, "loop") {
 			return fmt.Errorf("create loopback interface: %s", name)
 		}
+		time.Sleep(hold)
 		if out, err := ctl(sock, "delete loopback interface intfc "+name); err != nil || out != "" {
 			return fmt.Errorf("delete loopback interface intfc %s: %q %v", name, out, err)
 		}
