@@ -127,7 +127,7 @@ type Config struct {
 	// MaxAge is the oldest a counter value may be when served (default 1 s):
 	// counters are read in the background that often, never on a request's
 	// path. DetailsInterval is the period of the full interface dump
-	// (default 5 minutes): events and /if/names show what changes, and
+	// (default 10 minutes): events and /if/names show what changes, and
 	// the dump catches what they do not carry (MTU, MAC, tag, speed).
 	MaxAge          time.Duration
 	DetailsInterval time.Duration
@@ -237,7 +237,7 @@ func New(cfg Config) (*Poller, error) {
 		cfg.MaxAge = time.Second
 	}
 	if cfg.DetailsInterval <= 0 {
-		cfg.DetailsInterval = 5 * time.Minute
+		cfg.DetailsInterval = 10 * time.Minute
 	}
 	if cfg.DownAfter <= 0 {
 		cfg.DownAfter = 5 * time.Second
@@ -819,6 +819,38 @@ func shareNames(ifaces []model.Interface, names []string) {
 	}
 }
 
+// dumpedNames returns whether dump has an interface of a name, looked up
+// first at the sw_if_index it is expected at: a map of every name of a
+// large router, made at every full dump, was most of what one allocated
+// beyond the dump itself; it is made only when a name is not where
+// expected.
+func dumpedNames(dump []model.Interface) func(name string, sw uint32) bool {
+	var hi uint32
+	for i := range dump {
+		hi = max(hi, dump[i].SwIfIndex)
+	}
+	var at []string // name by sw_if_index
+	if uint64(hi) < 4*uint64(len(dump))+1024 {
+		at = make([]string, hi+1)
+		for i := range dump {
+			at[dump[i].SwIfIndex] = dump[i].Name
+		}
+	}
+	var byName map[string]bool
+	return func(name string, sw uint32) bool {
+		if int(sw) < len(at) && at[sw] == name && name != "" {
+			return true
+		}
+		if byName == nil {
+			byName = make(map[string]bool, len(dump))
+			for i := range dump {
+				byName[dump[i].Name] = true
+			}
+		}
+		return byName[name]
+	}
+}
+
 // detachedSwIfIndex is the first of the sw_if_index values given to rows
 // kept while VPP no longer names them: high enough that no counter and no
 // event reaches them (VPP allocates sw_if_index from 0, densely).
@@ -836,12 +868,9 @@ const detachedSwIfIndex = ^uint32(0)
 // p.mu is held.
 func (p *Poller) reconcile(dump []model.Interface, names []string) ([]model.Interface, fullResult) {
 	res := fullResult{dumped: len(dump)}
-	inDump := make(map[string]bool, len(dump))
-	for i := range dump {
-		inDump[dump[i].Name] = true
-	}
-	for _, n := range names {
-		if n != "" && n != "deleted" && !inDump[n] {
+	inDump := dumpedNames(dump)
+	for i, n := range names {
+		if n != "" && n != "deleted" && !inDump(n, uint32(i)) {
 			res.short++
 		}
 	}
@@ -852,7 +881,7 @@ func (p *Poller) reconcile(dump []model.Interface, names []string) ([]model.Inte
 	)
 	out := dump
 	for _, in := range p.ifaces {
-		if inDump[in.Name] {
+		if inDump(in.Name, in.SwIfIndex) {
 			delete(p.absent, in.Name)
 			continue
 		}

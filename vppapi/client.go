@@ -92,12 +92,13 @@ type Client struct {
 	// it with govpp's mock.
 	dial func(path string, timeout time.Duration) adapter.VppAPI
 
-	sess    atomic.Pointer[session]
-	conns   uint64 // connections made; Run's goroutine only
-	running atomic.Bool
-	in      chan Event // from the sessions to forward
-	out     chan Event // Events
-	neigh   chan NeighborEvent
+	sess     atomic.Pointer[session]
+	lastDump atomic.Int64 // interfaces in the last full dump: the next one's size
+	conns    uint64       // connections made; Run's goroutine only
+	running  atomic.Bool
+	in       chan Event // from the sessions to forward
+	out      chan Event // Events
+	neigh    chan NeighborEvent
 }
 
 // New returns a Client for the API socket at socketPath (e.g.

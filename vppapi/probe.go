@@ -35,7 +35,7 @@ func (c *Client) Probe(ctx context.Context) (ProbeResult, error) {
 	res := ProbeResult{Version: s.version, LCP: s.lcp}
 	rctx, cancel := s.requestContext(ctx, c.reqTimeout)
 	defer cancel()
-	ifs, err := s.interfaces(rctx)
+	ifs, err := s.interfaces(rctx, 0)
 	if err != nil {
 		return res, err
 	}

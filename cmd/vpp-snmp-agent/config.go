@@ -50,7 +50,7 @@ func defaultConfig() config {
 		// ifIndex, short enough that churn stays bounded.
 		IfIndexForgetAfter: 30 * 24 * time.Hour,
 		PollInterval:       time.Second,
-		DetailsInterval:    5 * time.Minute,
+		DetailsInterval:    10 * time.Minute,
 		IPInterval:         5 * time.Second,
 		MIBs:               "if,ip,etherlike",
 		VPPDownAfter:       5 * time.Second,
