@@ -92,15 +92,18 @@ func (p *Poller) ipLoop(ctx context.Context) {
 			}
 		}
 		start := time.Now()
-		if err := p.dumpIP(ctx); err != nil && ctx.Err() == nil {
-			p.log.WithError(err).Debug("dumping addresses and neighbours; retrying")
-			t.Reset(min(c.Interval, time.Second))
-			continue
-		}
+		err := p.dumpIP(ctx)
 		// VPP answers one interface's addresses per request: at 100,000
 		// interfaces a sweep is 400,000 messages on VPP's main thread and
-		// seconds of ours. Sweep at most 1 % of the time.
-		t.Reset(max(c.Interval, ipSweepShare*time.Since(start)))
+		// seconds of ours. Sweep at most 1 % of the time, failed sweeps
+		// included (one that times out would otherwise start again at once).
+		share := ipSweepShare * time.Since(start)
+		if err != nil && ctx.Err() == nil {
+			p.log.WithError(err).Debug("dumping addresses and neighbours; retrying")
+			t.Reset(max(min(c.Interval, time.Second), share))
+			continue
+		}
+		t.Reset(max(c.Interval, share))
 	}
 }
 
@@ -128,7 +131,10 @@ func (p *Poller) dumpIP(ctx context.Context) error {
 		}
 	}
 	p.mu.Unlock()
-	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
+	// One request per interface and family: the time allowed grows with
+	// the interfaces (RequestTimeout per 10,000), or a large router's
+	// sweep could never finish.
+	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout*time.Duration(1+len(sws)/10000))
 	defer cancel()
 	var src mib.Sources
 	var err error

@@ -108,7 +108,9 @@ func (c *Client) Addresses(ctx context.Context, conn uint64, sws []uint32) ([]mo
 	if err != nil || !s.addresses {
 		return nil, err
 	}
-	ctx, cancel := s.requestContext(ctx, c.reqTimeout)
+	// One request per interface and family: the request timeout per
+	// 10,000 interfaces, or a large router's dump could never finish.
+	ctx, cancel := s.requestContext(ctx, c.reqTimeout*time.Duration(1+len(sws)/10000))
 	defer cancel()
 	var out []model.Address
 	for len(sws) > 0 {
