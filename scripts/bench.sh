@@ -360,7 +360,9 @@ start_configs() {
 			wait_for_file "$d/stats.sock" vppsim "$d/vppsim.log"
 			wait_for_file "$d/api.sock" vppsim "$d/vppsim.log"
 			start_snmpd "$c" "$NSX" $aport 1
-			env -u GOGC -u GOMEMLIMIT VPP_SNMP_AGENT_HEAP_PROFILE="$d/heap.pprof" "$abin" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
+			# MIBS is net-snmp's (exported above for its tools), but envconfig
+			# also reads un-prefixed names: it would set --mibs.
+			env -u GOGC -u GOMEMLIMIT -u MIBS VPP_SNMP_AGENT_HEAP_PROFILE="$d/heap.pprof" "$abin" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
 				--stats-socket "$d/stats.sock" --ifindex-file "$d/ifindex.json" "${aflags[@]}" >"$d/agent.log" 2>&1 &
 			pids+=($!)
 			sub[$c]=$!
@@ -680,7 +682,7 @@ scale() {
 			d=$DIR/$c
 			pid=${sub[$c]}
 			say "   $c N=$n: serving $n interfaces $((SECONDS - t0)) s after start; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-			sleep 5 # past the start's own work
+			sleep 20 # past the start's own work (the first address dump: 100,000 interfaces, 10 s)
 			# Steady state: what the agent costs, and asks of VPP, when
 			# little changes: three changes (a loopback created, deleted, an
 			# interface set down), timed until SNMP shows them, halfway.
