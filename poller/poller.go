@@ -1109,6 +1109,12 @@ func (p *Poller) refreshOne(ctx context.Context, sw uint32, changed map[string]b
 		}
 		p.removeIface(j)
 	}
+	if changed[in.Name] {
+		// Deleted earlier in this burst and created again: a build
+		// between, so that it comes back as a new row (its counters
+		// started again: ifCounterDiscontinuityTime).
+		flush()
+	}
 	changed[in.Name] = true
 	p.mu.Lock()
 	p.ifaces = append(p.ifaces, in)

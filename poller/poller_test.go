@@ -694,3 +694,38 @@ func TestSubFollowsParent(t *testing.T) {
 	h.events <- Event{SwIfIndex: 1, LinkUp: true}
 	h.waitFor("the sub up with its parent", func() bool { return h.get(ifOperStatus, 1002).Integer == 1 })
 }
+
+// TestRecreatedInOneBurst: an interface deleted and created again within
+// one burst of events comes back as a new row: its counters started again
+// (ifCounterDiscontinuityTime set), even though it keeps its ifIndex.
+func TestRecreatedInOneBurst(t *testing.T) {
+	vpp := newFake()
+	vpp.counters[2] = model.Counters{} // no traffic: no counter goes back
+	vpp.counters = append(vpp.counters, model.Counters{})
+	h := start(t, vpp, time.Hour)
+	disc := func() time.Time {
+		s := h.tree.Load()
+		i, ok := s.Find(1002)
+		if !ok {
+			return time.Time{}
+		}
+		return s.Row(i).CounterDiscontinuity
+	}
+	if !disc().IsZero() {
+		t.Fatal("precondition: a discontinuity at start")
+	}
+	h.p.mu.Lock() // the whole burst queued before the poller takes it
+	vpp.mu.Lock()
+	sub := vpp.ifaces[2]
+	sub.SwIfIndex = 3
+	vpp.ifaces = append(vpp.ifaces[:2], sub)
+	vpp.mu.Unlock()
+	h.events <- Event{SwIfIndex: 2, Deleted: true}
+	h.events <- Event{SwIfIndex: 3}
+	h.p.mu.Unlock()
+	h.waitFor("the sub-interface back with a discontinuity", func() bool {
+		s := h.tree.Load()
+		i, ok := s.Find(1002)
+		return ok && s.Row(i).SwIfIndex == 3 && !disc().IsZero()
+	})
+}
