@@ -309,12 +309,12 @@ func TestDefaultFileMatchesAgent(t *testing.T) {
 		t.Fatalf("%s: no envconfig tags found", src)
 	}
 	for _, tag := range tags {
-		if _, ok := vars["VPP_SNMP_"+tag]; !ok {
-			t.Errorf("vpp-snmp-agent.default lacks VPP_SNMP_%s", tag)
+		if _, ok := vars[tag]; !ok {
+			t.Errorf("vpp-snmp-agent.default lacks %s", tag)
 		}
 	}
 	for v := range vars {
-		if !slices.Contains(tags, strings.TrimPrefix(v, "VPP_SNMP_")) {
+		if !slices.Contains(tags, v) {
 			t.Errorf("vpp-snmp-agent.default names %s, which the agent does not read", v)
 		}
 	}

@@ -16,27 +16,30 @@ import (
 )
 
 // config is the agent's configuration: defaults, then VPP_SNMP_* environment
-// variables, then command-line flags (flags win).
+// variables, then command-line flags (flags win). Each tag is the whole
+// variable name, read with no prefix: envconfig falls back from PREFIX_TAG
+// to the bare tag, so with a prefix net-snmp's own MIBS variable (which its
+// tools' users set) would set --mibs, and CONFIG or PRIORITY theirs.
 type config struct {
-	AgentXAddr  string `envconfig:"AGENTX_ADDR"`
-	APISocket   string `envconfig:"API_SOCKET"`
-	StatsSocket string `envconfig:"STATS_SOCKET"`
-	Config      string `envconfig:"CONFIG"`
-	IfIndexFile string `envconfig:"IFINDEX_FILE"`
+	AgentXAddr  string `envconfig:"VPP_SNMP_AGENTX_ADDR"`
+	APISocket   string `envconfig:"VPP_SNMP_API_SOCKET"`
+	StatsSocket string `envconfig:"VPP_SNMP_STATS_SOCKET"`
+	Config      string `envconfig:"VPP_SNMP_CONFIG"`
+	IfIndexFile string `envconfig:"VPP_SNMP_IFINDEX_FILE"`
 	// IfIndexForgetAfter forgets names unseen for that long (0 never), so
 	// that churned names do not grow the state file without bound.
-	IfIndexForgetAfter time.Duration `envconfig:"IFINDEX_FORGET_AFTER"`
-	PollInterval       time.Duration `envconfig:"POLL_INTERVAL"`
-	DetailsInterval    time.Duration `envconfig:"DETAILS_INTERVAL"`
-	IPInterval         time.Duration `envconfig:"IP_INTERVAL"`
-	MIBs               string        `envconfig:"MIBS"`
-	VPPDownAfter       time.Duration `envconfig:"VPP_DOWN_AFTER"`
-	MetricsAddr        string        `envconfig:"METRICS_ADDR"`
-	LCPNames           bool          `envconfig:"LCP_NAMES"`
-	Priority           uint          `envconfig:"PRIORITY"`
-	TrapRate           int           `envconfig:"TRAP_RATE"`
-	LogLevel           string        `envconfig:"LOG_LEVEL"`
-	LogFormat          string        `envconfig:"LOG_FORMAT"`
+	IfIndexForgetAfter time.Duration `envconfig:"VPP_SNMP_IFINDEX_FORGET_AFTER"`
+	PollInterval       time.Duration `envconfig:"VPP_SNMP_POLL_INTERVAL"`
+	DetailsInterval    time.Duration `envconfig:"VPP_SNMP_DETAILS_INTERVAL"`
+	IPInterval         time.Duration `envconfig:"VPP_SNMP_IP_INTERVAL"`
+	MIBs               string        `envconfig:"VPP_SNMP_MIBS"`
+	VPPDownAfter       time.Duration `envconfig:"VPP_SNMP_VPP_DOWN_AFTER"`
+	MetricsAddr        string        `envconfig:"VPP_SNMP_METRICS_ADDR"`
+	LCPNames           bool          `envconfig:"VPP_SNMP_LCP_NAMES"`
+	Priority           uint          `envconfig:"VPP_SNMP_PRIORITY"`
+	TrapRate           int           `envconfig:"VPP_SNMP_TRAP_RATE"`
+	LogLevel           string        `envconfig:"VPP_SNMP_LOG_LEVEL"`
+	LogFormat          string        `envconfig:"VPP_SNMP_LOG_FORMAT"`
 	Version            bool          `ignored:"true"`
 }
 
@@ -101,7 +104,7 @@ func parseConfig(args []string, stdout io.Writer) (config, error) {
 		return defaultConfig(), printManPage(stdout)
 	}
 	cfg := defaultConfig()
-	if err := envconfig.Process("VPP_SNMP", &cfg); err != nil {
+	if err := envconfig.Process("", &cfg); err != nil {
 		return cfg, fmt.Errorf("environment: %w", err)
 	}
 	fs := newFlagSet(&cfg)

@@ -144,3 +144,25 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("--version: exit %d, %q", code, stdout.String())
 	}
 }
+
+// TestForeignEnvironmentIgnored: only VPP_SNMP_* variables configure the
+// agent. net-snmp's tools read MIBS, and a shell may have CONFIG or
+// PRIORITY set for something else entirely.
+func TestForeignEnvironmentIgnored(t *testing.T) {
+	t.Setenv("MIBS", "")
+	t.Setenv("CONFIG", "/nonexistent/other.yaml")
+	t.Setenv("PRIORITY", "200")
+	t.Setenv("LOG_LEVEL", "bogus")
+	cfg, err := parseConfig(nil, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := defaultConfig()
+	if cfg.MIBs != def.MIBs || cfg.Config != "" || cfg.Priority != def.Priority || cfg.LogLevel != def.LogLevel {
+		t.Errorf("foreign variables read: mibs %q, config %q, priority %d, log level %q", cfg.MIBs, cfg.Config, cfg.Priority, cfg.LogLevel)
+	}
+	t.Setenv("VPP_SNMP_MIBS", "if")
+	if cfg, err = parseConfig(nil, &bytes.Buffer{}); err != nil || cfg.MIBs != "if" {
+		t.Errorf("VPP_SNMP_MIBS=if: mibs %q (%v)", cfg.MIBs, err)
+	}
+}

@@ -72,7 +72,7 @@ func valuePointer(v flag.Value) uintptr {
 }
 
 // envNames maps the address of each field of cfg to the environment
-// variable envconfig reads it from (prefix VPP_SNMP, as parseConfig calls it).
+// variable envconfig reads it from (the tag: the whole name).
 func envNames(cfg *config) map[uintptr]string {
 	names := map[uintptr]string{}
 	v := reflect.ValueOf(cfg).Elem()
@@ -85,7 +85,7 @@ func envNames(cfg *config) map[uintptr]string {
 		if key == "" {
 			key = strings.ToUpper(field.Name) // envconfig's default
 		}
-		names[v.Field(i).Addr().Pointer()] = "VPP_SNMP_" + key
+		names[v.Field(i).Addr().Pointer()] = key
 	}
 	return names
 }

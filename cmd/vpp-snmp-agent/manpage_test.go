@@ -39,7 +39,7 @@ func TestManPage(t *testing.T) {
 	typ := reflect.TypeFor[config]()
 	for i := 0; i < typ.NumField(); i++ {
 		if tag := typ.Field(i).Tag.Get("envconfig"); tag != "" {
-			if v := `\fBVPP_SNMP_` + tag + `\fR`; !strings.Contains(page, v) {
+			if v := `\fB` + tag + `\fR`; !strings.Contains(page, v) {
 				t.Errorf("the man page lacks the environment variable %s", v)
 			}
 		}
