@@ -360,8 +360,9 @@ start_configs() {
 			wait_for_file "$d/stats.sock" vppsim "$d/vppsim.log"
 			wait_for_file "$d/api.sock" vppsim "$d/vppsim.log"
 			start_snmpd "$c" "$NSX" $aport 1
-			# MIBS is net-snmp's (exported above for its tools), but envconfig
-			# also reads un-prefixed names: it would set --mibs.
+			# The agent as operators start it: no GOGC or GOMEMLIMIT of ours
+			# (nor net-snmp's MIBS, which agents before the VPP_SNMP_-only
+			# configuration read as --mibs, for A/B runs against one).
 			env -u GOGC -u GOMEMLIMIT -u MIBS VPP_SNMP_AGENT_HEAP_PROFILE="$d/heap.pprof" "$abin" --agentx-addr "unix:$d/master" --api-socket "$d/api.sock" \
 				--stats-socket "$d/stats.sock" --ifindex-file "$d/ifindex.json" "${aflags[@]}" >"$d/agent.log" 2>&1 &
 			pids+=($!)
