@@ -150,10 +150,7 @@ var ifTable = &table[Snapshot]{
 			r := &s.rows[i]
 			return s.ticks(r.lastChange)
 		}},
-		{sub: colIfInOctets, name: "ifInOctets", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter32(c.c[cInOctets])
-		}},
+		{sub: colIfInOctets, name: "ifInOctets", value: ctr32(cInOctets)},
 		{sub: colIfInUcastPkts, name: "ifInUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
 			c := &s.ctr[i]
 			return counter32(c.inUcast)
@@ -166,15 +163,9 @@ var ifTable = &table[Snapshot]{
 			c := &s.ctr[i]
 			return counter32(c.c[cInDrops] + c.c[cInNoBuf] + c.c[cInMiss])
 		}},
-		{sub: colIfInErrors, name: "ifInErrors", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter32(c.c[cInErrors])
-		}},
+		{sub: colIfInErrors, name: "ifInErrors", value: ctr32(cInErrors)},
 		{sub: colIfInUnknownProtos, name: "ifInUnknownProtos", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value { return counter32(0) }},
-		{sub: colIfOutOctets, name: "ifOutOctets", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter32(c.c[cOutOctets])
-		}},
+		{sub: colIfOutOctets, name: "ifOutOctets", value: ctr32(cOutOctets)},
 		{sub: colIfOutUcastPkts, name: "ifOutUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
 			c := &s.ctr[i]
 			return counter32(c.outUcast)
@@ -184,10 +175,7 @@ var ifTable = &table[Snapshot]{
 			return counter32(c.c[cOutMcast] + c.c[cOutBcast])
 		}},
 		{sub: colIfOutDiscards, name: "ifOutDiscards", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value { return counter32(0) }},
-		{sub: colIfOutErrors, name: "ifOutErrors", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter32(c.c[cOutErrors])
-		}},
+		{sub: colIfOutErrors, name: "ifOutErrors", value: ctr32(cOutErrors)},
 		{sub: colIfOutQLen, name: "ifOutQLen", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value { return gauge32(0) }},
 		{sub: colIfSpecific, name: "ifSpecific", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value {
 			return agentx.Value{Type: agentx.TypeObjectIdentifier, OID: zeroDotZero}
@@ -204,54 +192,24 @@ var ifXTable = &table[Snapshot]{
 			r := &s.rows[i]
 			return s.octets(r.name)
 		}},
-		{sub: colIfInMulticastPkts, name: "ifInMulticastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter32(c.c[cInMcast])
-		}},
-		{sub: colIfInBroadcastPkts, name: "ifInBroadcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter32(c.c[cInBcast])
-		}},
-		{sub: colIfOutMulticastPkts, name: "ifOutMulticastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter32(c.c[cOutMcast])
-		}},
-		{sub: colIfOutBroadcastPkts, name: "ifOutBroadcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter32(c.c[cOutBcast])
-		}},
-		{sub: colIfHCInOctets, name: "ifHCInOctets", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter64(c.c[cInOctets])
-		}},
+		{sub: colIfInMulticastPkts, name: "ifInMulticastPkts", value: ctr32(cInMcast)},
+		{sub: colIfInBroadcastPkts, name: "ifInBroadcastPkts", value: ctr32(cInBcast)},
+		{sub: colIfOutMulticastPkts, name: "ifOutMulticastPkts", value: ctr32(cOutMcast)},
+		{sub: colIfOutBroadcastPkts, name: "ifOutBroadcastPkts", value: ctr32(cOutBcast)},
+		{sub: colIfHCInOctets, name: "ifHCInOctets", value: ctr64(cInOctets)},
 		{sub: colIfHCInUcastPkts, name: "ifHCInUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
 			c := &s.ctr[i]
 			return counter64(c.inUcast)
 		}},
-		{sub: colIfHCInMulticastPkts, name: "ifHCInMulticastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter64(c.c[cInMcast])
-		}},
-		{sub: colIfHCInBroadcastPkts, name: "ifHCInBroadcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter64(c.c[cInBcast])
-		}},
-		{sub: colIfHCOutOctets, name: "ifHCOutOctets", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter64(c.c[cOutOctets])
-		}},
+		{sub: colIfHCInMulticastPkts, name: "ifHCInMulticastPkts", value: ctr64(cInMcast)},
+		{sub: colIfHCInBroadcastPkts, name: "ifHCInBroadcastPkts", value: ctr64(cInBcast)},
+		{sub: colIfHCOutOctets, name: "ifHCOutOctets", value: ctr64(cOutOctets)},
 		{sub: colIfHCOutUcastPkts, name: "ifHCOutUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
 			c := &s.ctr[i]
 			return counter64(c.outUcast)
 		}},
-		{sub: colIfHCOutMulticastPkts, name: "ifHCOutMulticastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter64(c.c[cOutMcast])
-		}},
-		{sub: colIfHCOutBroadcastPkts, name: "ifHCOutBroadcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
-			return counter64(c.c[cOutBcast])
-		}},
+		{sub: colIfHCOutMulticastPkts, name: "ifHCOutMulticastPkts", value: ctr64(cOutMcast)},
+		{sub: colIfHCOutBroadcastPkts, name: "ifHCOutBroadcastPkts", value: ctr64(cOutBcast)},
 		{sub: colIfLinkUpDownTrapEnable, name: "ifLinkUpDownTrapEnable", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
 			r := &s.rows[i]
 			return integer(truth(!r.stacked))
@@ -291,4 +249,14 @@ var ifStackTable = &table[Snapshot]{
 			return integer(1) // active(1)
 		}},
 	},
+}
+
+// ctr32 and ctr64 are the value of a column that serves one of VPP's own
+// counters as it is, as a Counter32 (its low 32 bits) or a Counter64.
+func ctr32(k int) func(*Snapshot, *Snapshot, int) agentx.Value {
+	return func(s *Snapshot, _ *Snapshot, i int) agentx.Value { return counter32(s.ctr[i].c[k]) }
+}
+
+func ctr64(k int) func(*Snapshot, *Snapshot, int) agentx.Value {
+	return func(s *Snapshot, _ *Snapshot, i int) agentx.Value { return counter64(s.ctr[i].c[k]) }
 }
