@@ -111,24 +111,19 @@ func servedStates(t *testing.T, sd *snmpdtest.Snmpd, ix map[string]uint32) (map[
 		byIx[i] = n
 	}
 	out := map[string][2]uint64{}
-	for k, col := range []int{colIfAdminStatus, colIfOperStatus} {
-		lines, err := bulkwalk(t, sd, fmt.Sprintf("%s.%d", oidIfEntry, col))
+	for k, c := range []int{colIfAdminStatus, colIfOperStatus} {
+		col, err := walkColumn(t, sd, oidIfEntry, c)
 		if err != nil {
 			return nil, err
 		}
-		prefix := fmt.Sprintf(".%s.%d.", oidIfEntry, col)
-		for _, l := range lines {
-			var i uint32
-			if _, err := fmt.Sscanf(strings.TrimPrefix(l.OID, prefix), "%d", &i); err != nil {
-				return nil, fmt.Errorf("unexpected %s", l)
-			}
-			v, err := number(l)
-			if err != nil {
-				return nil, err
-			}
-			s := out[byIx[i]]
-			s[k] = v
-			out[byIx[i]] = s
+		vals, err := numbers(col)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range vals {
+			st := out[byIx[i]]
+			st[k] = v
+			out[byIx[i]] = st
 		}
 	}
 	return out, nil

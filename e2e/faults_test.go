@@ -16,22 +16,11 @@ import (
 
 // operColumn walks ifOperStatus and returns it by ifIndex.
 func operColumn(t *testing.T, sd *snmpdtest.Snmpd) (map[uint32]uint64, error) {
-	lines, err := bulkwalk(t, sd, fmt.Sprintf("%s.%d", oidIfEntry, colIfOperStatus))
+	col, err := walkColumn(t, sd, oidIfEntry, colIfOperStatus)
 	if err != nil {
 		return nil, err
 	}
-	prefix := fmt.Sprintf(".%s.%d.", oidIfEntry, colIfOperStatus)
-	m := make(map[uint32]uint64, len(lines))
-	for _, l := range lines {
-		var ix uint32
-		if _, err := fmt.Sscanf(strings.TrimPrefix(l.OID, prefix), "%d", &ix); err != nil || !strings.HasPrefix(l.OID, prefix) {
-			return nil, fmt.Errorf("ifOperStatus walk: unexpected %s", l)
-		}
-		if m[ix], err = number(l); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return numbers(col)
 }
 
 // TestVPPKilledReadsDown: VPP killed with SIGKILL, every row reads
@@ -216,20 +205,11 @@ func sameNames(got, want, vpp map[string]uint32) error {
 
 // ifNames walks ifName (ifXTable) and returns each name's ifIndex.
 func ifNames(t *testing.T, sd *snmpdtest.Snmpd) (map[string]uint32, error) {
-	lines, err := bulkwalk(t, sd, fmt.Sprintf("%s.%d", oidIfXEntry, colIfName))
+	col, err := walkColumn(t, sd, oidIfXEntry, colIfName)
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]uint32{}
-	prefix := fmt.Sprintf(".%s.%d.", oidIfXEntry, colIfName)
-	for _, l := range lines {
-		var ix uint32
-		if _, err := fmt.Sscanf(strings.TrimPrefix(l.OID, prefix), "%d", &ix); err != nil || !strings.HasPrefix(l.OID, prefix) {
-			return nil, fmt.Errorf("ifName walk: unexpected %s", l)
-		}
-		m[strings.Trim(l.Value, `"`)] = ix
-	}
-	return m, nil
+	return byName(col)
 }
 
 // TestRenumberKeepsIfIndexes: a VPP restart where every interface keeps

@@ -20,22 +20,55 @@ func ifIndexes(t *testing.T, sd *snmpdtest.Snmpd) map[string]uint32 {
 }
 
 func ifIndexesErr(t *testing.T, sd *snmpdtest.Snmpd) (map[string]uint32, error) {
-	lines, err := bulkwalk(t, sd, fmt.Sprintf("%s.%d", oidIfEntry, colIfDescr))
+	col, err := walkColumn(t, sd, oidIfEntry, colIfDescr)
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]uint32{}
-	prefix := fmt.Sprintf(".%s.%d.", oidIfEntry, colIfDescr)
+	return byName(col)
+}
+
+// walkColumn walks one column of ifEntry or ifXEntry (entry) and returns
+// its lines by ifIndex.
+func walkColumn(t *testing.T, sd *snmpdtest.Snmpd, entry string, col int) (map[uint32]snmpdtest.Line, error) {
+	lines, err := bulkwalk(t, sd, fmt.Sprintf("%s.%d", entry, col))
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[uint32]snmpdtest.Line, len(lines))
+	prefix := fmt.Sprintf(".%s.%d.", entry, col)
 	for _, l := range lines {
 		var ix uint32
 		if _, err := fmt.Sscanf(strings.TrimPrefix(l.OID, prefix), "%d", &ix); err != nil || !strings.HasPrefix(l.OID, prefix) {
-			return nil, fmt.Errorf("ifDescr walk: unexpected %s", l)
+			return nil, fmt.Errorf("walk of %s.%d: unexpected %s", entry, col, l)
 		}
+		m[ix] = l
+	}
+	return m, nil
+}
+
+// byName turns a walk of a name column (ifDescr, ifName) into each name's
+// ifIndex; a name twice is an error.
+func byName(col map[uint32]snmpdtest.Line) (map[string]uint32, error) {
+	m := make(map[string]uint32, len(col))
+	for ix, l := range col {
 		name := strings.Trim(l.Value, `"`)
-		if _, dup := m[name]; dup {
-			return nil, fmt.Errorf("ifDescr %q twice", name)
+		if other, dup := m[name]; dup {
+			return nil, fmt.Errorf("%q at ifIndex %d and %d", name, other, ix)
 		}
 		m[name] = ix
+	}
+	return m, nil
+}
+
+// numbers turns a walk of a numeric column into its values by ifIndex.
+func numbers(col map[uint32]snmpdtest.Line) (map[uint32]uint64, error) {
+	m := make(map[uint32]uint64, len(col))
+	for ix, l := range col {
+		v, err := number(l)
+		if err != nil {
+			return nil, err
+		}
+		m[ix] = v
 	}
 	return m, nil
 }
