@@ -89,7 +89,7 @@ func newConn(s *Session, t transport) *conn {
 	return &conn{
 		s:       s,
 		t:       t,
-		d:       newDispatcher(&s.tree, s.cfg.Context, s.cfg.BeforeRequest),
+		d:       newDispatcher(&s.tree, s.cfg.Context),
 		rbuf:    make([]byte, initialBuffer),
 		out:     make([]byte, 0, outBuffer),
 		waiting: make(map[uint32]*call),

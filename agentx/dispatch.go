@@ -36,16 +36,14 @@ const (
 type dispatcher struct {
 	tree    *atomic.Pointer[treeRef]
 	context string
-	before  func() // Config.BeforeRequest, or nil
 
 	start, end, name, val OID // scratch, capacity maxOIDLen
 }
 
-func newDispatcher(tree *atomic.Pointer[treeRef], context string, before func()) *dispatcher {
+func newDispatcher(tree *atomic.Pointer[treeRef], context string) *dispatcher {
 	return &dispatcher{
 		tree:    tree,
 		context: context,
-		before:  before,
 		start:   make(OID, 0, maxOIDLen),
 		end:     make(OID, 0, maxOIDLen),
 		name:    make(OID, 0, maxOIDLen),
@@ -54,9 +52,6 @@ func newDispatcher(tree *atomic.Pointer[treeRef], context string, before func())
 }
 
 func (d *dispatcher) load() Tree {
-	if d.before != nil {
-		d.before()
-	}
 	if r := d.tree.Load(); r != nil && r.t != nil {
 		return r.t
 	}

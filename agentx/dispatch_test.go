@@ -1,7 +1,6 @@
 package agentx
 
 import (
-	"sync/atomic"
 	"testing"
 )
 
@@ -197,20 +196,5 @@ func TestTreeGoingBackwardsIsEndOfMIBView(t *testing.T) {
 	p := ask(t, d, &pdu{header: header{typ: pduGetNext}, ranges: []searchRange{{start: OID{1}}, {start: OID{1}}}})
 	if p.resError != GenErr || p.resIndex != 1 || len(p.varbinds) != 0 {
 		t.Errorf("too long: %v index %d %v", p.resError, p.resIndex, p.varbinds)
-	}
-}
-
-// Config.BeforeRequest runs once per Get/GetNext/GetBulk PDU, whatever its
-// number of ranges, and not for other PDUs.
-func TestBeforeRequestOncePerPDU(t *testing.T) {
-	var p atomic.Pointer[treeRef]
-	n := 0
-	p.Store(&treeRef{t: testTree()})
-	d := newDispatcher(&p, "", func() { n++ })
-	ask(t, d, &pdu{header: header{typ: pduGet}, ranges: []searchRange{{start: ifDescr}, {start: ifName}, {start: ifDescr}}})
-	ask(t, d, &pdu{header: header{typ: pduGetNext}, ranges: []searchRange{{start: ifDescr}, {start: ifName}}})
-	ask(t, d, &pdu{header: header{typ: pduTestSet}, varbinds: []Varbind{{ifDescr, str("x")}}})
-	if n != 2 {
-		t.Errorf("BeforeRequest ran %d times for 2 requests", n)
 	}
 }

@@ -65,9 +65,8 @@
 // and the reconnection is one info line saying how long the master was
 // away.
 //
-// Config.BeforeRequest, when set, runs once per Get, GetNext or GetBulk PDU
-// before the tree is loaded (the agent refreshes ageing counters there); it
-// is on the request path and must return at once when it has nothing to do.
+// Nothing but the tree is consulted on the request path: a tree whose data
+// ages (counters) is refreshed by its owner and swapped in with SetTree.
 //
 // The master's sysUpTime, carried by each of its Responses, is kept as a
 // Clock for ifLastChange and friends (RFC 2863).

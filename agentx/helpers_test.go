@@ -11,7 +11,7 @@ func newTestDispatcher(t Tree, context string) *dispatcher {
 	if t != nil {
 		p.Store(&treeRef{t: t})
 	}
-	return newDispatcher(&p, context, nil)
+	return newDispatcher(&p, context)
 }
 
 func freeTCPPort(t testing.TB) int {

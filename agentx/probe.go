@@ -83,7 +83,7 @@ func Probe(ctx context.Context, cfg Config) (ProbeResult, error) {
 	defer t.close()
 	// A fresh, never-set tree: the dispatcher answers from emptyTree.
 	var tree atomic.Pointer[treeRef]
-	p := &prober{s: s, t: t, d: newDispatcher(&tree, s.cfg.Context, nil), rbuf: make([]byte, 0, 4096)}
+	p := &prober{s: s, t: t, d: newDispatcher(&tree, s.cfg.Context), rbuf: make([]byte, 0, 4096)}
 
 	open := p.pdu(pduOpen)
 	open.timeout = uint8(s.cfg.Timeout / time.Second)

@@ -55,11 +55,6 @@ type Config struct {
 	// is down and connects as soon as it appears or is replaced (within
 	// about 20 ms), so there the backoff is only a fallback.
 	BackoffMin, BackoffMax time.Duration
-	// BeforeRequest, when set, runs once before each Get, GetNext or
-	// GetBulk is answered, before the tree is loaded: a tree whose data
-	// ages (counters) refreshes it here. It runs on the request path, so it
-	// must be cheap when there is nothing to do.
-	BeforeRequest func()
 	// Observer, when set, is told of every request answered and every
 	// registration, for metrics.
 	Observer Observer
