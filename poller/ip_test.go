@@ -3,9 +3,13 @@ package poller
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/mib"
@@ -18,13 +22,34 @@ type fakeIP struct {
 	addrs     []model.Address
 	neighbors []model.Neighbor
 	events    chan NeighborEvent
-	dumps     int // full neighbour dumps
+	dumps     int        // full neighbour dumps
+	asked     [][]uint32 // the interfaces of each address dump
 }
 
 func (f *fakeIP) Addresses(_ context.Context, _ uint64, sws []uint32) ([]model.Address, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]model.Address(nil), f.addrs...), nil
+	f.asked = append(f.asked, slices.Clone(sws))
+	var out []model.Address
+	for _, a := range f.addrs {
+		if slices.Contains(sws, a.SwIfIndex) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// askedSince returns the interfaces of each address dump after the first n.
+func (f *fakeIP) askedSince(n int) [][]uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.asked[n:])
+}
+
+func (f *fakeIP) calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.asked)
 }
 
 func (f *fakeIP) Neighbors(_ context.Context, _ uint64, sw uint32) ([]model.Neighbor, error) {
@@ -101,4 +126,126 @@ func TestIPSourcesFollowTheConnection(t *testing.T) {
 	ip.mu.Unlock()
 	h.events <- Event{Resync: true, Conn: 2}
 	h.waitFor("ipAdEntIfIndex.192.0.2.1 on 1002", func() bool { return h.tree.Load().Get(ipAdEntIfIndex).Integer == 1002 })
+}
+
+// countingObserver counts the builds published and the interface dumps
+// applied.
+type countingObserver struct {
+	nopObserver
+	builds, dumps atomic.Int32
+}
+
+func (o *countingObserver) Published(int, int, bool) { o.builds.Add(1) }
+
+func (o *countingObserver) Refreshed(s Source, _ time.Duration, err error) {
+	if s == SourceInterfaces && err == nil {
+		o.dumps.Add(1) // told under p.mu, which the rest of the dump's work holds
+	}
+}
+
+// TestAddressesFollowInterfaceChanges: VPP sends no address events, so an
+// interface's own change (created, deleted, changed in a full dump) is what
+// has its addresses asked again: that interface's alone, never a sweep of
+// the router, and nothing at all for one deleted.
+func TestAddressesFollowInterfaceChanges(t *testing.T) {
+	ip := &fakeIP{addrs: []model.Address{{SwIfIndex: 1, Prefix: netip.MustParsePrefix("192.0.2.1/31")}}}
+	vpp := newFake()
+	h := startWith(t, vpp, time.Hour, func(p *Poller) {
+		p.cfg.IP = IPConfig{Addresses: ip.Addresses, Neighbors: ip.Neighbors, Interval: time.Hour}
+		p.opt.MIBs = mib.MIBs()
+	}, 0)
+	ipAdEntIfIndex := func(a ...uint32) agentx.Value {
+		return h.tree.Load().Get(append(agentx.OID{1, 3, 6, 1, 2, 1, 4, 20, 1, 2}, a...))
+	}
+	h.waitFor("the first sweep", func() bool { return ipAdEntIfIndex(192, 0, 2, 1).Integer == 1001 })
+	n := ip.calls()
+
+	// created, with an address
+	vpp.mu.Lock()
+	vpp.ifaces = append(vpp.ifaces, model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback"})
+	vpp.mu.Unlock()
+	ip.mu.Lock()
+	ip.addrs = append(ip.addrs, model.Address{SwIfIndex: 3, Prefix: netip.MustParsePrefix("198.51.100.1/32")})
+	ip.mu.Unlock()
+	h.events <- Event{SwIfIndex: 3}
+	h.waitFor("loop0's address", func() bool { return ipAdEntIfIndex(198, 51, 100, 1).Integer == 1003 })
+	if got := ip.askedSince(n); !slices.EqualFunc(got, [][]uint32{{3}}, slices.Equal) {
+		t.Errorf("address dumps for a created interface: %v, want [[3]]", got)
+	}
+
+	// deleted: its address goes, asking nothing
+	n = ip.calls()
+	vpp.mu.Lock()
+	vpp.ifaces = vpp.ifaces[:3]
+	vpp.mu.Unlock()
+	h.events <- Event{SwIfIndex: 3, Deleted: true}
+	h.waitFor("loop0's address gone", func() bool { return ipAdEntIfIndex(198, 51, 100, 1).Type == agentx.TypeNoSuchInstance })
+	if got := ip.askedSince(n); len(got) != 0 {
+		t.Errorf("address dumps for a deleted interface: %v, want none", got)
+	}
+
+	// a full dump that changes one interface: that one's addresses
+	n = ip.calls()
+	vpp.mu.Lock()
+	vpp.ifaces[2].MTU = 1500
+	vpp.mu.Unlock()
+	ip.mu.Lock()
+	ip.addrs = append(ip.addrs, model.Address{SwIfIndex: 2, Prefix: netip.MustParsePrefix("203.0.113.1/24")})
+	ip.mu.Unlock()
+	h.p.requestFull()
+	h.waitFor("the sub-interface's address", func() bool { return ipAdEntIfIndex(203, 0, 113, 1).Integer == 1002 })
+	if v := h.get(ifMtu, 1002); v.Integer != 1500 {
+		t.Errorf("ifMtu.1002 = %d after the dump, want 1500", v.Integer)
+	}
+	if got := ip.askedSince(n); !slices.EqualFunc(got, [][]uint32{{2}}, slices.Equal) {
+		t.Errorf("address dumps after a full dump changing one interface: %v, want [[2]]", got)
+	}
+}
+
+// TestRestingFullDumpBuildsNothing: the periodic full dump of a router
+// where nothing changed publishes no build, asks no address, and leaves
+// every row as it was.
+func TestRestingFullDumpBuildsNothing(t *testing.T) {
+	ip := &fakeIP{addrs: []model.Address{{SwIfIndex: 1, Prefix: netip.MustParsePrefix("192.0.2.1/31")}}}
+	vpp := newFake()
+	obs := &countingObserver{}
+	h := startWith(t, vpp, time.Hour, func(p *Poller) {
+		p.cfg.IP = IPConfig{Addresses: ip.Addresses, Neighbors: ip.Neighbors, Interval: time.Hour}
+		p.cfg.Observer = obs
+		p.opt.MIBs = mib.MIBs()
+	}, 0)
+	h.waitFor("the first sweep", func() bool { return ip.calls() > 0 })
+	builds, n := obs.builds.Load(), ip.calls()
+	for range 3 {
+		want := obs.dumps.Load() + 1
+		h.p.requestFull()
+		h.waitFor("a full dump", func() bool { return obs.dumps.Load() >= want })
+	}
+	h.p.mu.Lock() // the rest of the last dump's work is done under it
+	h.p.mu.Unlock()
+	if got := obs.builds.Load() - builds; got != 0 {
+		t.Errorf("%d builds for full dumps that changed nothing, want 0", got)
+	}
+	if got := ip.askedSince(n); len(got) != 0 {
+		t.Errorf("address dumps after full dumps that changed nothing: %v", got)
+	}
+	if v := h.tree.Load().Get(ifNumber0); v.Integer != 3 {
+		t.Errorf("ifNumber.0 = %d, want 3", v.Integer)
+	}
+}
+
+// TestSweepSpacing: a sweep is followed by the next no sooner than the
+// interval, nor than addressPace per interface it covered.
+func TestSweepSpacing(t *testing.T) {
+	p := &Poller{log: logrus.New()}
+	for _, c := range []struct {
+		n    int
+		want time.Duration
+	}{{0, time.Second}, {10, time.Second}, {1000, 10 * time.Second}, {100_000, 1000 * time.Second}} {
+		start := time.Now()
+		next := p.sweep(context.Background(), "addresses", time.Second, func(context.Context) (int, error) { return c.n, nil })
+		if got := next.Sub(start); got < c.want || got > c.want+time.Second {
+			t.Errorf("%d interfaces: next sweep after %v, want %v", c.n, got, c.want)
+		}
+	}
 }

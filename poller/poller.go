@@ -275,7 +275,7 @@ func New(cfg Config) (*Poller, error) {
 		deleted:   make(map[string]bool),
 		absent:    make(map[string]int),
 		hints:     make(chan []uint32, 1),
-		ip:        ipState{kick: make(chan struct{}, 1)},
+		ip:        ipState{kick: make(chan struct{}, 1), wake: make(chan struct{}, 1)},
 	}, nil
 }
 
@@ -750,6 +750,7 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 	st, cerr := p.cfg.Counters(rctx, p.takeSpare())
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	prevSegment := p.segment
 	held := cerr == nil && st.Apply != nil // the reader waits for Apply
 	defer func() {
 		// The snapshot holds the counters now: the read's storage is free.
@@ -785,6 +786,7 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 	}
 	shareNames(dump.Interfaces, names)
 	var res fullResult
+	prev, wasDown := p.ifaces, p.vppDown
 	p.ifaces, res = p.reconcile(dump.Interfaces, names)
 	p.kept = len(p.ifaces) - len(dump.Interfaces)
 	var short error
@@ -792,6 +794,7 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		short = ErrShortDump
 	}
 	p.cfg.Observer.Refreshed(SourceInterfaces, dumpTook, short)
+	prevConn := p.conn
 	if dump.Conn != p.conn {
 		p.forgetSources()
 	}
@@ -801,9 +804,110 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		p.vppDown = false
 	}
 	p.pos = nil // p.ifaces is new
+	if dump.Conn == prevConn && !wasDown && p.segment == prevSegment && p.snap != nil {
+		changed := p.dumpChanges(prev, p.ifaces)
+		if changed != nil && len(changed) == 0 {
+			// The periodic dump of a router at rest: no build, only the
+			// counters read with it, and the present names recorded seen
+			// (ifIndex forget-after).
+			now := time.Now()
+			p.touchNames(now)
+			snap, err := p.snap, error(nil)
+			switch {
+			case p.pending != nil:
+				snap, err = p.pending.into(snap, now)
+				p.pending = nil
+			case p.counters != nil:
+				snap = snap.WithCounters(p.counters, now)
+			}
+			if err == nil && snap != p.snap {
+				p.publish(snap)
+			}
+			return res, nil
+		}
+		p.build(time.Now(), changed)
+		return res, nil
+	}
 	p.build(time.Now(), nil)
-	p.kickIP()
 	return res, nil
+}
+
+// dumpChanges returns the names whose rows a full dump changed, from prev
+// (the interfaces before it) to p.ifaces, and hints at each one's
+// addresses; nil when there are more than a patch takes (mib.Patch).
+// p.mu is held.
+func (p *Poller) dumpChanges(prev, cur []model.Interface) map[string]bool {
+	at := make(map[uint32]int, 0)
+	dense := make([]int32, 0)
+	for i := range prev {
+		if sw := prev[i].SwIfIndex; sw < maxDenseSw {
+			if int(sw) >= len(dense) {
+				dense = append(dense, make([]int32, int(sw)+1-len(dense))...)
+			}
+			dense[sw] = int32(i) + 1
+		} else {
+			at[sw] = i
+		}
+	}
+	find := func(sw uint32) (int, bool) {
+		if sw < maxDenseSw {
+			if int(sw) < len(dense) && dense[sw] > 0 {
+				return int(dense[sw]) - 1, true
+			}
+			return 0, false
+		}
+		i, ok := at[sw]
+		return i, ok
+	}
+	changed := make(map[string]bool)
+	matched := make([]bool, len(prev))
+	var hints []uint32
+	for i := range cur {
+		in := &cur[i]
+		j, ok := find(in.SwIfIndex)
+		if ok && prev[j].Name == in.Name {
+			matched[j] = true
+			if sameInterface(&prev[j], in) {
+				continue
+			}
+		}
+		changed[in.Name] = true
+		hints = append(hints, in.SwIfIndex)
+		if len(changed) > maxChanges {
+			return nil
+		}
+	}
+	for j := range prev {
+		if !matched[j] {
+			changed[prev[j].Name] = true
+			p.addressHint(prev[j].SwIfIndex, true)
+		}
+		if len(changed) > maxChanges {
+			return nil
+		}
+	}
+	for _, sw := range hints {
+		p.addressHint(sw, false)
+	}
+	return changed
+}
+
+// maxChanges is the most changed rows a full dump patches the last
+// snapshot with (beyond, mib.Patch declines anyway).
+const maxChanges = 256
+
+// touchNames records the present names seen (ifindex.Registry.Assign does
+// it only when due), saving the map when that changed it. p.mu is held.
+func (p *Poller) touchNames(now time.Time) {
+	names := make([]string, len(p.ifaces))
+	sws := make([]uint32, len(p.ifaces))
+	for i := range p.ifaces {
+		names[i], sws[i] = p.ifaces[i].Name, p.ifaces[i].SwIfIndex
+	}
+	if _, idx := p.idx.Assign(names, sws, now); idx != p.idx {
+		p.idx = idx
+		p.queueSave(idx)
+	}
 }
 
 // shareNames makes each interface's name the very string /if/names holds
@@ -998,6 +1102,7 @@ func (p *Poller) applyEvents(ctx context.Context, evs ...Event) (ok bool, next *
 				}
 				changed[p.ifaces[i].Name] = true
 				p.removeIface(i)
+				p.addressHint(ev.SwIfIndex, true)
 			}
 		case !known || ev.Check:
 			if !p.refreshOne(ctx, ev.SwIfIndex, changed, flush) {
@@ -1015,6 +1120,11 @@ func (p *Poller) applyEvents(ctx context.Context, evs ...Event) (ok bool, next *
 			}
 			if changed[in.Name] {
 				flush()
+			}
+			if in.AdminUp != admin {
+				// addresses are often set just before an interface is
+				// set up, and VPP says nothing of them
+				p.addressHint(in.SwIfIndex, false)
 			}
 			p.mu.Lock()
 			in.AdminUp, in.LinkUp = admin, link
@@ -1069,9 +1179,12 @@ func (p *Poller) refreshOne(ctx context.Context, sw uint32, changed map[string]b
 			}
 			changed[p.ifaces[i].Name] = true
 			p.removeIface(i)
+			p.addressHint(sw, true)
 		}
 		return true
 	}
+	// Whatever it is now, its addresses may be new too.
+	defer p.addressHint(sw, false)
 	if strings.EqualFold(in.DevType, "bond") || isTap(in.Name) {
 		// A bond's members and a linux-cp tap's pair come only with a
 		// full dump.
@@ -1297,19 +1410,23 @@ func (p *Poller) build(now time.Time, changed map[string]bool) {
 	}
 	if idx != p.idx {
 		p.idx = idx
-		// Saved by saver, off the lock that requests may wait on; only
-		// the newest map matters.
-		select {
-		case <-p.saveq:
-		default:
-		}
-		p.saveq <- idx
+		p.queueSave(idx)
 	}
 	p.publish(snap)
 	p.cfg.Observer.Published(snap.Len(), p.kept, p.vppDown)
 	for _, t := range trans {
 		p.cfg.Notify(t)
 	}
+}
+
+// queueSave hands idx to saver, off the lock that requests may wait on;
+// only the newest map matters. p.mu is held.
+func (p *Poller) queueSave(idx *ifindex.Registry) {
+	select {
+	case <-p.saveq:
+	default:
+	}
+	p.saveq <- idx
 }
 
 func (p *Poller) publish(s *mib.Snapshot) {

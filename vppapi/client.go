@@ -29,8 +29,11 @@ const (
 	defaultRequestTimeout    = 5 * time.Second
 	defaultReconnectInterval = time.Second
 	firstBackoff             = 50 * time.Millisecond
-	defaultHealthInterval    = time.Second
-	defaultEventBuffer       = 1024
+	// A lost connection is seen at once (the socket ends); the ping only
+	// finds a VPP that hangs with its socket open, and at 100,000
+	// interfaces one a second was most of the requests the agent sent.
+	defaultHealthInterval = 10 * time.Second
+	defaultEventBuffer    = 1024
 	// eventQueue is govpp's own buffer between its socket reader and us;
 	// govpp drops notifications (with a warning) when it is full.
 	eventQueue = 256
@@ -156,7 +159,7 @@ type session struct {
 
 // Run connects to VPP and keeps the connection until ctx is done: it retries
 // for ever while VPP is absent and reconnects when the connection is lost
-// (found by a control_ping every second). It returns nil once ctx is done,
+// (found at once when the socket ends, else by a control_ping every 10 s). It returns nil once ctx is done,
 // after closing Events; a connection attempt under way is not interrupted,
 // so that can take up to the request timeout. Calling it twice is an error.
 func (c *Client) Run(ctx context.Context) error {

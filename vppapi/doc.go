@@ -4,7 +4,7 @@
 //
 // A Client keeps one API connection: Run connects (retrying for ever with a
 // capped backoff while VPP is absent), checks which messages the running VPP
-// has, subscribes to sw_interface_event and pings VPP every second; when the
+// has, subscribes to sw_interface_event and pings VPP every 10 s; when the
 // connection dies it reconnects and says so on Events. Interfaces and Version
 // are requests with a deadline; they fail with ErrNotConnected while there is
 // no connection.

@@ -54,7 +54,7 @@ func defaultConfig() config {
 		IfIndexForgetAfter: 30 * 24 * time.Hour,
 		PollInterval:       time.Second,
 		DetailsInterval:    10 * time.Minute,
-		IPInterval:         5 * time.Second,
+		IPInterval:         30 * time.Second,
 		MIBs:               "if,ip,etherlike",
 		VPPDownAfter:       5 * time.Second,
 		Priority:           100,
@@ -145,7 +145,7 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.DurationVar(&cfg.IfIndexForgetAfter, "ifindex-forget-after", cfg.IfIndexForgetAfter, "forget an interface name unseen in VPP for this long, and give its ifIndex to no other name for as long again (0: never)")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "maximum age of a counter value served")
 	fs.DurationVar(&cfg.DetailsInterval, "details-interval", cfg.DetailsInterval, "interval of the full interface dump, which catches what interface events do not carry (MTU, MAC, tag, speed); creations, deletions and state changes are seen at once anyway")
-	fs.DurationVar(&cfg.IPInterval, "ip-interval", cfg.IPInterval, "interval of the full IP address and neighbour dump (neighbour events are seen at once anyway)")
+	fs.DurationVar(&cfg.IPInterval, "ip-interval", cfg.IPInterval, "interval of the full neighbour dump, and the least between two sweeps of every interface's addresses, which are further spaced by 10 ms per interface (neighbour events, and the addresses of an interface created or set up or down, are seen at once)")
 	fs.StringVar(&cfg.MIBs, "mibs", cfg.MIBs, "MIB modules to serve, comma-separated: if, ip, etherlike (snmpd answers the others itself)")
 	fs.DurationVar(&cfg.VPPDownAfter, "vpp-down-after", cfg.VPPDownAfter, "how long VPP's API socket and stats segment must both be gone before every interface reads down")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve Prometheus metrics on http://HOST:PORT/metrics; empty: none")
