@@ -317,3 +317,68 @@ func TestIPMIBOff(t *testing.T) {
 	agents(oidIPNetToMediaPhysAddress, first)
 	agents(oidDot3StatsDuplexStatus, first)
 }
+
+// TestIPMIBAddressOfNewInterface: with the sweeps an hour apart, an
+// interface configured as vppcfg does (created, addressed, set up) has its
+// address served at once, for two ip_address_dump requests (one per
+// family), not a sweep of the router; a deleted one's address goes with it
+// for none.
+func TestIPMIBAddressOfNewInterface(t *testing.T) {
+	sim, sd, socks := startIPMIB(t, "--ip-interval", "1h")
+	// the first sweep, at start
+	eventually(t, 15*time.Second, "the default router's addresses", func() error {
+		g, err := get(t, sd, oidIPAdEntIfIndex+".192.0.2.1")
+		if err != nil {
+			return err
+		}
+		if l := g["."+oidIPAdEntIfIndex+".192.0.2.1"]; strings.Contains(l.Value, "No Such") {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	addressDumps := func() uint64 { return sim.APICounts()["ip_address_dump"] }
+	before := addressDumps()
+	if before < uint64(2*len(sim.Interfaces())) {
+		t.Fatalf("%d ip_address_dump before, want the first sweep's %d at least", before, 2*len(sim.Interfaces()))
+	}
+	loop := strings.TrimSpace(ctl(t, socks, "create", "loopback", "interface"))
+	ctl(t, socks, "set", "interface", "ip", "address", loop, "10.77.0.1/24")
+	ctl(t, socks, "set", "interface", "state", loop, "up")
+	var ix string
+	eventually(t, ipWait, "the loopback's address is served", func() error {
+		names := ifNameByIndex(t, sd)
+		for i, n := range names {
+			if n == loop {
+				ix = i
+			}
+		}
+		g, err := get(t, sd, oidIPAdEntIfIndex+".10.77.0.1")
+		if err != nil {
+			return err
+		}
+		if got := g["."+oidIPAdEntIfIndex+".10.77.0.1"].Value; ix == "" || got != ix {
+			return fmt.Errorf("ipAdEntIfIndex.10.77.0.1 = %s, %s is ifIndex %q", got, loop, ix)
+		}
+		return nil
+	})
+	// The create event may come with or without its own dump (the set-up
+	// may fall in the same burst): two or four requests, never a sweep.
+	if n := addressDumps() - before; n < 2 || n > 4 {
+		t.Errorf("%d ip_address_dump for one new interface, want 2 to 4", n)
+	}
+	before = addressDumps()
+	ctl(t, socks, "delete", "loopback", "interface", "intfc", loop)
+	eventually(t, ipWait, "the loopback's address is gone", func() error {
+		g, err := get(t, sd, oidIPAdEntIfIndex+".10.77.0.1")
+		if err != nil {
+			return err
+		}
+		if l := g["."+oidIPAdEntIfIndex+".10.77.0.1"]; !strings.Contains(l.Value, "No Such Instance") {
+			return fmt.Errorf("still %s", l)
+		}
+		return nil
+	})
+	if n := addressDumps() - before; n != 0 {
+		t.Errorf("%d ip_address_dump for a deleted interface, want 0", n)
+	}
+}
