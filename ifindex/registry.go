@@ -66,13 +66,22 @@ type Tombstone struct {
 // never before it has been unseen for forget-after, and within about a
 // grain and an Assign after.
 type Registry struct {
+	// byName is shared by the registries an Assign derives by only adding
+	// names: they go to added, which that Assign copies, rather than into a
+	// copy of every name (at 100,000 names, about 7 MB per new interface
+	// under churn). A later Assign folds added into a new byName once it
+	// grows (see foldAt), or when it rewrites the map anyway.
 	byName map[string]slot
+	added  map[string]slot  // names given since byName was made; disjoint from it
+	ixs    []uint32         // ascending ifIndexes of byName and tomb; nil: not made yet
 	tomb   map[uint32]int64 // forgotten ifIndex → when, unix seconds
 	forget int64            // seconds; 0 never forgets
 	// due is the unix second from which an Assign has something to forget,
 	// expire or record even when every name it sees is known and fresh, so
 	// that such an Assign is O(names seen) rather than O(map).
 	due int64
+	// foldEvery, when set, replaces foldAt's bound (tests).
+	foldEvery int
 }
 
 // slot is one name's ifIndex and last-seen time (unix seconds, 0 unknown).
@@ -212,6 +221,11 @@ func (x *Registry) nextDue() int64 {
 			due = min(due, s.seen+lim+1)
 		}
 	}
+	for _, s := range x.added {
+		if x.forget > 0 {
+			due = min(due, s.seen+lim+1)
+		}
+	}
 	if x.forget > 0 {
 		for _, at := range x.tomb {
 			due = min(due, at+x.forget)
@@ -222,10 +236,7 @@ func (x *Registry) nextDue() int64 {
 
 // Lookup returns the ifIndex of a name.
 func (x *Registry) Lookup(name string) (uint32, bool) {
-	if x == nil {
-		return 0, false
-	}
-	s, ok := x.byName[name]
+	s, ok := x.slot(name)
 	return s.ix, ok
 }
 
@@ -234,7 +245,7 @@ func (x *Registry) Len() int {
 	if x == nil {
 		return 0
 	}
-	return len(x.byName)
+	return len(x.byName) + len(x.added)
 }
 
 // All yields every (name, ifIndex) in ascending ifIndex order.
@@ -254,12 +265,12 @@ func (x *Registry) Records() iter.Seq[Record] {
 		if x == nil {
 			return
 		}
-		names := slices.Collect(maps.Keys(x.byName))
-		slices.SortFunc(names, func(a, b string) int {
-			return cmp.Compare(x.byName[a].ix, x.byName[b].ix)
-		})
+		names := make([]string, 0, x.Len()) // sized once: 1.6 MB at 100,000 names
+		names = slices.AppendSeq(slices.AppendSeq(names, maps.Keys(x.byName)), maps.Keys(x.added))
+		ix := func(n string) uint32 { s, _ := x.slot(n); return s.ix }
+		slices.SortFunc(names, func(a, b string) int { return cmp.Compare(ix(a), ix(b)) })
 		for _, n := range names {
-			s := x.byName[n]
+			s, _ := x.slot(n)
 			r := Record{Name: n, IfIndex: s.ix}
 			if s.seen != 0 {
 				r.LastSeen = time.Unix(s.seen, 0).UTC()
@@ -322,6 +333,9 @@ func (x *Registry) Assign(names []string, sw []uint32, now time.Time) ([]uint32,
 	if len(fresh) == 0 && !stale && (x == nil || t < x.due) {
 		return out, x
 	}
+	if x != nil && !stale && t < x.due && len(x.added)+len(fresh) < x.foldAt() {
+		return out, x.add(names, sw, fresh, out, t)
+	}
 
 	y := &Registry{byName: make(map[string]slot, x.Len()+len(fresh))}
 	if x != nil {
@@ -332,8 +346,8 @@ func (x *Registry) Assign(names []string, sw []uint32, now time.Time) ([]uint32,
 		for _, n := range names {
 			present[n] = struct{}{}
 		}
-		y.forget = x.forget
-		for n, s := range x.byName {
+		y.forget, y.foldEvery = x.forget, x.foldEvery
+		for n, s := range x.all() {
 			_, here := present[n]
 			switch {
 			case here || s.seen == 0 || s.seen > t:
@@ -387,8 +401,89 @@ func (x *Registry) Assign(names []string, sw []uint32, now time.Time) ([]uint32,
 		y.byName[names[i]] = slot{ix: ix, seen: t}
 		out[i] = ix
 	}
+	y.ixs = slices.Sorted(maps.Keys(a.taken))
 	y.due = y.nextDue()
 	return out, y
+}
+
+// foldAt is how many added names make Assign fold them into a new byName.
+func (x *Registry) foldAt() int {
+	if x.foldEvery > 0 {
+		return x.foldEvery
+	}
+	return 64 + len(x.byName)/16
+}
+
+// add is Assign when it only adds the new names at positions fresh: y
+// shares x's byName and tombstones, and holds its own copy of the added
+// names, with these. out gets their ifIndexes.
+func (x *Registry) add(names []string, sw []uint32, fresh []int, out []uint32, t int64) *Registry {
+	y := *x
+	y.added = make(map[string]slot, len(x.added)+len(fresh))
+	maps.Copy(y.added, x.added)
+	if y.ixs == nil {
+		y.ixs = slices.AppendSeq(slices.Collect(maps.Keys(y.tomb)), func(yield func(uint32) bool) {
+			for _, s := range y.byName {
+				if !yield(s.ix) {
+					return
+				}
+			}
+		})
+		slices.Sort(y.ixs)
+	}
+	a := allocator{taken: make(map[uint32]struct{}, len(y.added)+len(fresh)), under: y.ixs}
+	for _, s := range y.added {
+		a.taken[s.ix] = struct{}{}
+	}
+	give := func(i int, ix uint32) {
+		y.added[names[i]] = slot{ix: ix, seen: t}
+		out[i] = ix
+	}
+	var later []int
+	for _, i := range fresh {
+		if s, dup := y.added[names[i]]; dup {
+			out[i] = s.ix
+			continue
+		}
+		if want := preferred(sw[i]); !a.isTaken(want) {
+			a.taken[want] = struct{}{}
+			give(i, want)
+			continue
+		}
+		later = append(later, i)
+	}
+	for _, i := range later {
+		if s, dup := y.added[names[i]]; dup {
+			out[i] = s.ix
+			continue
+		}
+		if ix := a.next(preferred(sw[i])); ix != 0 {
+			give(i, ix)
+		}
+	}
+	if y.forget > 0 {
+		y.due = min(y.due, t+y.forget+y.grain()+1)
+	}
+	return &y
+}
+
+// all yields every name and its slot.
+func (x *Registry) all() iter.Seq2[string, slot] {
+	return func(yield func(string, slot) bool) {
+		if x == nil {
+			return
+		}
+		for n, s := range x.byName {
+			if !yield(n, s) {
+				return
+			}
+		}
+		for n, s := range x.added {
+			if !yield(n, s) {
+				return
+			}
+		}
+	}
 }
 
 // slot returns a name's slot.
@@ -396,7 +491,10 @@ func (x *Registry) slot(name string) (slot, bool) {
 	if x == nil {
 		return slot{}, false
 	}
-	s, ok := x.byName[name]
+	if s, ok := x.byName[name]; ok {
+		return s, true
+	}
+	s, ok := x.added[name]
 	return s, ok
 }
 
@@ -421,7 +519,16 @@ func preferred(sw uint32) uint32 {
 // collisions costs amortised O(1) per allocation instead of a linear scan.
 type allocator struct {
 	taken map[uint32]struct{}
+	under []uint32 // ascending numbers taken besides those in taken
 	skip  map[uint32]uint32
+}
+
+func (a *allocator) isTaken(n uint32) bool {
+	if _, t := a.taken[n]; t {
+		return true
+	}
+	_, t := slices.BinarySearch(a.under, n)
+	return t
 }
 
 // next takes and returns the first free number at or after want, wrapping
@@ -436,7 +543,7 @@ func (a *allocator) next(want uint32) uint32 {
 		if steps > Max {
 			return 0
 		}
-		if _, t := a.taken[n]; !t {
+		if !a.isTaken(n) {
 			break
 		}
 		path = append(path, n)
