@@ -5,8 +5,10 @@
 // Save writes atomically (a temporary file in the same directory, fsync,
 // rename, fsync of the directory): a crash leaves the old file or the new
 // one, never a torn one. Before replacing the file it keeps it beside as
-// <file>.prev (a hard link), once it has read it back as good. It refuses
-// to write a map larger than Load reads.
+// <file>.prev (a hard link), once it has read it back as good (a Store,
+// saving the same file again and again, reads back only a file it did not
+// write last). It refuses to write a map larger than Load reads, and
+// streams the file out rather than build it in memory.
 //
 // Load never stops the agent: a missing file is the first start (every
 // name then gets 1000 + sw_if_index, the Python agent's numbers); a corrupt

@@ -1,7 +1,7 @@
 package ifindexfile
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -235,84 +236,174 @@ func Parse(b []byte) (*ifindex.Registry, error) {
 // file is good; a bad one is moved aside instead, so the previous copy is
 // always one Load accepts. A map whose encoding exceeds what Load reads is
 // not written (ErrTooLarge): the agent never writes a file it would refuse.
+// It reads the file it replaces back in full: a caller saving the same path
+// again and again does better with a Store.
 func Save(path string, x *ifindex.Registry) error {
-	return save(path, x, maxSize, time.Now())
+	return NewStore(path).Save(x)
+}
+
+// Store saves the ifIndex state file at one path again and again, as the
+// agent does whenever its map changes, with Save's guarantees. It remembers
+// the file it wrote last, so that the next save keeps it as the previous
+// copy without reading it back (the whole file and every record parsed, at
+// each save): a file replaced or changed since by anything else (another
+// inode, size or modification time) is read back and checked as Save does.
+// A Store is safe for concurrent use.
+type Store struct {
+	path  string
+	limit int64
+
+	mu sync.Mutex
+	// wrote is the file at path as this Store's last save renamed it
+	// there; nil before that.
+	wrote os.FileInfo
+}
+
+// NewStore returns a Store for the file at path.
+func NewStore(path string) *Store {
+	return &Store{path: path, limit: maxSize}
+}
+
+// Save writes x to the Store's path as the package's Save does.
+func (s *Store) Save(x *ifindex.Registry) error {
+	return s.save(x, time.Now())
 }
 
 func save(path string, x *ifindex.Registry, limit int64, now time.Time) error {
-	b, err := encode(x, limit)
-	if err != nil {
-		return fmt.Errorf("saving ifIndex state %s: %w", path, err)
-	}
-	if err := keepPrevious(path, limit, now); err != nil {
-		return fmt.Errorf("saving ifIndex state %s: %w", path, err)
-	}
-	return writeAtomic(path, b)
+	return (&Store{path: path, limit: limit}).save(x, now)
 }
 
-// encode returns the file content for x, or ErrTooLarge as soon as it
-// exceeds limit bytes.
-func encode(x *ifindex.Registry, limit int64) ([]byte, error) {
-	var buf bytes.Buffer
-	over := func() error {
-		return fmt.Errorf("%w: %d names and %d forgotten encode to more than %d bytes; not written",
-			ErrTooLarge, x.Len(), x.TombstoneCount(), limit)
+func (s *Store) save(x *ifindex.Registry, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Written in full before the old file is touched: a map too large, or
+	// a full disk, leaves the file and its previous copy as they were.
+	tmp, st, err := writeTemp(s.path, func(w io.Writer) error { return encode(w, x, s.limit) })
+	if err != nil {
+		return fmt.Errorf("saving ifIndex state %s: %w", s.path, err)
 	}
-	// One allocation of about the right size: growing by doubling left
-	// twice the file's size of garbage at 100,000 names.
-	buf.Grow(int(min(int64(x.Len())*80+int64(x.TombstoneCount())*40+64, limit+1)))
-	fmt.Fprintf(&buf, "{\"version\": %d, \"interfaces\": [\n", version)
+	if err := keepPrevious(s.path, s.limit, now, s.wrote); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("saving ifIndex state %s: %w", s.path, err)
+	}
+	if err := os.Rename(tmp, s.path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("saving ifIndex state: %w", err)
+	}
+	// Ours even if the sync below fails: its content is what we wrote.
+	s.wrote = st
+	// the rename is durable only once the directory is synced
+	return syncDir(filepath.Dir(s.path))
+}
+
+// encode writes the file content for x to w, and fails with ErrTooLarge as
+// soon as it exceeds limit bytes. Each line is built in one reused buffer:
+// a json.Marshal per name left a few hundred bytes of garbage each.
+func encode(w io.Writer, x *ifindex.Registry, limit int64) error {
+	var n int64
+	b := make([]byte, 0, 256)
+	// put writes b and empties it; the limit is checked before writing.
+	put := func() error {
+		if n += int64(len(b)); n > limit {
+			return fmt.Errorf("%w: %d names and %d forgotten encode to more than %d bytes; not written",
+				ErrTooLarge, x.Len(), x.TombstoneCount(), limit)
+		}
+		_, err := w.Write(b)
+		b = b[:0]
+		return err
+	}
+	b = append(b, `{"version": `...)
+	b = strconv.AppendInt(b, version, 10)
+	b = append(b, ", \"interfaces\": [\n"...)
 	first := true
 	for r := range x.Records() {
 		if !first {
-			buf.WriteString(",\n")
+			b = append(b, ",\n"...)
 		}
 		first = false
-		e := entry{IfIndex: r.IfIndex, Name: r.Name}
-		if !utf8.ValidString(r.Name) {
-			e = entry{IfIndex: r.IfIndex, NameHex: hex.EncodeToString([]byte(r.Name))}
-		}
-		if !r.LastSeen.IsZero() {
-			e.Seen = r.LastSeen.Unix()
-		}
-		line, err := json.Marshal(e)
-		if err != nil {
-			return nil, fmt.Errorf("encoding %q: %w", r.Name, err)
-		}
-		buf.Write(line)
-		if int64(buf.Len()) > limit {
-			return nil, over()
+		b = appendEntry(b, r)
+		if err := put(); err != nil {
+			return err
 		}
 	}
-	buf.WriteString("\n],\n\"forgotten\": [")
+	b = append(b, "\n],\n\"forgotten\": ["...)
 	first = true
 	for t := range x.Tombstones() {
 		if first {
-			buf.WriteString("\n")
+			b = append(b, '\n')
 		} else {
-			buf.WriteString(",\n")
+			b = append(b, ",\n"...)
 		}
 		first = false
-		fmt.Fprintf(&buf, `{"ifIndex":%d,"at":%d}`, t.IfIndex, t.Forgotten.Unix())
-		if int64(buf.Len()) > limit {
-			return nil, over()
+		b = append(b, `{"ifIndex":`...)
+		b = strconv.AppendUint(b, uint64(t.IfIndex), 10)
+		b = append(b, `,"at":`...)
+		b = strconv.AppendInt(b, t.Forgotten.Unix(), 10)
+		b = append(b, '}')
+		if err := put(); err != nil {
+			return err
 		}
 	}
 	if !first {
-		buf.WriteString("\n")
+		b = append(b, '\n')
 	}
-	buf.WriteString("]}\n")
-	if int64(buf.Len()) > limit {
-		return nil, over()
+	b = append(b, "]}\n"...)
+	return put()
+}
+
+// appendEntry appends r as json.Marshal encodes an entry: the same fields,
+// order, omissions and string escaping, so that files stay byte for byte
+// what earlier agents wrote.
+func appendEntry(b []byte, r ifindex.Record) []byte {
+	b = append(b, `{"ifIndex":`...)
+	b = strconv.AppendUint(b, uint64(r.IfIndex), 10)
+	switch {
+	case !utf8.ValidString(r.Name):
+		b = append(b, `,"nameHex":"`...)
+		for i := 0; i < len(r.Name); i++ {
+			b = append(b, hexDigits[r.Name[i]>>4], hexDigits[r.Name[i]&0xf])
+		}
+		b = append(b, '"')
+	case r.Name != "":
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, r.Name)
 	}
-	return buf.Bytes(), nil
+	if !r.LastSeen.IsZero() {
+		if seen := r.LastSeen.Unix(); seen != 0 {
+			b = append(b, `,"seen":`...)
+			b = strconv.AppendInt(b, seen, 10)
+		}
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as encoding/json does. Names of printable
+// ASCII needing no escape, which is nearly all, are copied; any other is
+// left to encoding/json itself (control characters, <, > and & escaped for
+// HTML, U+2028 and U+2029 too), rather than copying its rules here.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			if err != nil { // a string always encodes
+				panic(fmt.Sprintf("encoding %q: %v", s, err))
+			}
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // keepPrevious makes the file at path, if it is good, the previous copy:
 // a hard link (no data copied), else a copy. A bad file is moved aside if
 // it can be, and the previous copy left as it is. A directory at path is an error: the
-// rename over it would fail anyway, and this says why.
-func keepPrevious(path string, limit int64, now time.Time) error {
+// rename over it would fail anyway, and this says why. wrote is the file
+// as the caller last wrote it there, if it did: that one is known good.
+func keepPrevious(path string, limit int64, now time.Time, wrote os.FileInfo) error {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -322,24 +413,35 @@ func keepPrevious(path string, limit int64, now time.Time) error {
 	case !st.Mode().IsRegular():
 		return fmt.Errorf("%w (%s): move it away", ErrNotFile, st.Mode().Type())
 	}
-	// Read it back rather than trust it: something else may have written
-	// it, and a bad previous copy would be no fallback at all. A bad file
-	// that cannot be moved aside is replaced all the same: a good map on
-	// disk matters more than the evidence.
-	if _, err := read(path, limit); err != nil {
-		_, _ = moveAside(path, now)
-		return nil
+	// Read it back rather than trust it, unless it is still the file we
+	// wrote: something else may have written it, and a bad previous copy
+	// would be no fallback at all. A bad file that cannot be moved aside
+	// is replaced all the same: a good map on disk matters more than the
+	// evidence.
+	if !unchanged(st, wrote) {
+		if _, err := read(path, limit); err != nil {
+			_, _ = moveAside(path, now)
+			return nil
+		}
 	}
 	prev := path + PrevSuffix
 	tmp := prev + ".tmp"
 	_ = os.Remove(tmp) // left by a crash
 	if err := os.Link(path, tmp); err != nil {
 		// a file system without hard links
-		b, rerr := os.ReadFile(path)
-		if rerr != nil {
-			return fmt.Errorf("keeping the previous copy: %w", rerr)
+		err := writeAtomic(prev, func(w io.Writer) error {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(w, f)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("keeping the previous copy: %w", err)
 		}
-		return writeAtomic(prev, b)
+		return nil
 	}
 	if err := os.Rename(tmp, prev); err != nil {
 		_ = os.Remove(tmp)
@@ -348,39 +450,64 @@ func keepPrevious(path string, limit int64, now time.Time) error {
 	return nil // the directory is synced after the new file's rename
 }
 
-// writeAtomic replaces path with b so that readers and crashes see either
-// the old content or the new, never a mix.
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+// unchanged reports whether st is the file wrote describes, as it was:
+// the same inode, size and modification time.
+func unchanged(st, wrote os.FileInfo) bool {
+	return wrote != nil && os.SameFile(st, wrote) && st.Size() == wrote.Size() && st.ModTime().Equal(wrote.ModTime())
+}
+
+// writeAtomic replaces path with what write writes so that readers and
+// crashes see either the old content or the new, never a mix.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	tmp, _, err := writeTemp(path, write)
 	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("saving ifIndex state: %w", err)
 	}
-	done := false
+	return syncDir(filepath.Dir(path))
+}
+
+// writeTemp writes a new file beside path (in its directory, so that a
+// rename over path is atomic) through a buffer, and syncs it. It returns
+// the file's name and what it is, or removes it and returns write's error
+// or why it could not be written.
+func writeTemp(path string, write func(io.Writer) error) (name string, st os.FileInfo, err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return "", nil, fmt.Errorf("saving ifIndex state: %w", err)
+	}
 	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
 		}
 	}()
-	if _, err := tmp.Write(b); err != nil {
-		return fmt.Errorf("writing ifIndex state %s: %w", tmp.Name(), err)
+	// 64 KiB: a few hundred writes for 100,000 names, not thousands.
+	w := bufio.NewWriterSize(f, 64<<10)
+	if err := write(w); err != nil {
+		return "", nil, err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing ifIndex state %s: %w", tmp.Name(), err)
+	if err := w.Flush(); err != nil {
+		return "", nil, fmt.Errorf("writing ifIndex state %s: %w", f.Name(), err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing ifIndex state %s: %w", tmp.Name(), err)
+	if err := f.Chmod(0o644); err != nil {
+		return "", nil, fmt.Errorf("writing ifIndex state %s: %w", f.Name(), err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing ifIndex state %s: %w", tmp.Name(), err)
+	if err := f.Sync(); err != nil {
+		return "", nil, fmt.Errorf("syncing ifIndex state %s: %w", f.Name(), err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("saving ifIndex state: %w", err)
+	// Of the open file, not of the path after the rename: that could
+	// already be someone else's.
+	if st, err = f.Stat(); err != nil {
+		return "", nil, fmt.Errorf("writing ifIndex state %s: %w", f.Name(), err)
 	}
-	done = true
-	// the rename is durable only once the directory is synced
-	return syncDir(dir)
+	if err := f.Close(); err != nil {
+		return "", nil, fmt.Errorf("writing ifIndex state %s: %w", f.Name(), err)
+	}
+	return f.Name(), st, nil
 }
 
 func syncDir(dir string) error {

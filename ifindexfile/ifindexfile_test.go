@@ -112,14 +112,27 @@ func TestSaveEmptyAndNil(t *testing.T) {
 // TestSaveKeepsPrevious: each Save keeps the file it replaces as .prev,
 // but only a good one: a file damaged behind the agent's back is moved
 // aside and the previous copy stays as it was.
+// Both with Save and with one Store, which reads back only a file it did
+// not write.
 func TestSaveKeepsPrevious(t *testing.T) {
+	for _, name := range []string{"Save", "Store"} {
+		t.Run(name, func(t *testing.T) { testSaveKeepsPrevious(t, name == "Store") })
+	}
+}
+
+func testSaveKeepsPrevious(t *testing.T, store bool) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ifindex.json")
+	save := Save
+	if store {
+		s := NewStore(path)
+		save = func(_ string, x *ifindex.Registry) error { return s.Save(x) }
+	}
 	a := indexes(t, map[string]uint32{"a": 1000})
 	b := indexes(t, map[string]uint32{"a": 1000, "b": 1001})
 	c := indexes(t, map[string]uint32{"a": 1000, "b": 1001, "c": 1002})
 	for _, x := range []*ifindex.Registry{a, b} {
-		if err := Save(path, x); err != nil {
+		if err := save(path, x); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -129,7 +142,7 @@ func TestSaveKeepsPrevious(t *testing.T) {
 	if err := os.WriteFile(path, []byte("junk"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Save(path, c); err != nil {
+	if err := save(path, c); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustLoad(t, path+PrevSuffix); !same(got, a) {
@@ -345,12 +358,8 @@ func TestSaveRefusesOverLimit(t *testing.T) {
 		m[strings.Repeat("x", int(i)+1)] = 2000 + i
 	}
 	big := indexes(t, m)
-	b, err := encode(big, maxSize)
-	if err != nil {
-		t.Fatal(err)
-	}
-	limit := int64(len(b))
-	err = save(path, big, limit-1, time.Now())
+	limit := int64(len(encoded(t, big)))
+	err := save(path, big, limit-1, time.Now())
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("save above the limit: %v, want ErrTooLarge naming the file", err)
 	}

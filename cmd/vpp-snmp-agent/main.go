@@ -188,9 +188,8 @@ func setup(cfg config, stderr io.Writer) (*agent, error) {
 		Publish:   session.SetTree,
 		Notify:    a.notifier.Transition,
 		Indexes:   idx,
-		SaveIndexes: func(x *ifindex.Registry) error {
-			return ifindexfile.Save(cfg.IfIndexFile, x)
-		},
+		// One Store for the agent's life: it reads back only a file it did not write.
+		SaveIndexes:     ifindexfile.NewStore(cfg.IfIndexFile).Save,
 		Options:         mib.Options{Clock: session.Clock(), LCPNames: cfg.LCPNames, Aliases: aliases, MIBs: cfg.mibList()},
 		IP:              a.ipConfig(cfg),
 		MaxAge:          cfg.PollInterval,
