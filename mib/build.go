@@ -122,6 +122,7 @@ func Build(prev *Snapshot, ifaces []model.Interface, counters []model.Counters, 
 		rows:    make([]row, len(order)),
 		ctr:     make([]ctrRow, len(order)),
 	}
+	s.ctrFor = s
 	arenaLen := 0
 	for _, p := range order {
 		arenaLen += len(ifaces[p].Name) + len(ifaces[p].Tag) + 6
@@ -196,7 +197,7 @@ func Build(prev *Snapshot, ifaces []model.Interface, counters []model.Counters, 
 		}
 		switch {
 		case known:
-			pr, pc := &prev.rows[j], &prev.ctr[j]
+			pr, pc := &prev.rows[j], prev.ctrOf(j)
 			r.lastChange = pr.lastChange
 			if pr.oper != r.oper {
 				r.lastChange = nowAt
@@ -305,10 +306,10 @@ func (s *Snapshot) WithCounters(counters []model.Counters, now time.Time) *Snaps
 		return nil
 	}
 	n := *s
-	n.ctr = make([]ctrRow, len(s.ctr))
+	n.ctr, n.slot, n.ovf = make([]ctrRow, len(s.rows)), nil, nil // compact again
 	nowAt := s.stamp(now)
 	for i := range s.rows {
-		old := &s.ctr[i]
+		old := s.ctrOf(i)
 		c := &n.ctr[i]
 		*c = *old
 		if sw := s.rows[i].swIfIndex; int(sw) < len(counters) {

@@ -15,11 +15,11 @@ func (s *Snapshot) WithCountersFunc(fill func(sw uint32, c *model.Counters) bool
 		return nil
 	}
 	n := *s
-	n.ctr = make([]ctrRow, len(s.ctr))
+	n.ctr, n.slot, n.ovf = make([]ctrRow, len(s.rows)), nil, nil // compact again
 	nowAt := s.stamp(now)
 	var v model.Counters
 	for i := range s.rows {
-		old := &s.ctr[i]
+		old := s.ctrOf(i)
 		c := &n.ctr[i]
 		*c = *old
 		if fill(s.rows[i].swIfIndex, &v) {
@@ -33,8 +33,16 @@ func (s *Snapshot) WithCountersFunc(fill func(sw uint32, c *model.Counters) bool
 // FillCounters is WithCountersFunc done in s itself rather than in a copy,
 // for a snapshot fresh from Build and not yet published (nothing else may
 // read it): a full build needs no second counter array.
+//
+// It writes in place only into the counter array Build made for s: any
+// other snapshot (a Patch, whose array is its published prev's, or a copy
+// of a Build's) gets a new array, as from WithCountersFunc.
 func (s *Snapshot) FillCounters(fill func(sw uint32, c *model.Counters) bool, now time.Time) {
 	if s == nil {
+		return
+	}
+	if s.ctrFor != s {
+		*s = *s.WithCountersFunc(fill, now)
 		return
 	}
 	nowAt := s.stamp(now)

@@ -152,26 +152,26 @@ var ifTable = &table[Snapshot]{
 		}},
 		{sub: colIfInOctets, name: "ifInOctets", value: ctr32(cInOctets)},
 		{sub: colIfInUcastPkts, name: "ifInUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
+			c := s.ctrOf(i)
 			return counter32(c.inUcast)
 		}},
 		{sub: colIfInNUcastPkts, name: "ifInNUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
+			c := s.ctrOf(i)
 			return counter32(c.c[cInMcast] + c.c[cInBcast])
 		}},
 		{sub: colIfInDiscards, name: "ifInDiscards", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
+			c := s.ctrOf(i)
 			return counter32(c.c[cInDrops] + c.c[cInNoBuf] + c.c[cInMiss])
 		}},
 		{sub: colIfInErrors, name: "ifInErrors", value: ctr32(cInErrors)},
 		{sub: colIfInUnknownProtos, name: "ifInUnknownProtos", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value { return counter32(0) }},
 		{sub: colIfOutOctets, name: "ifOutOctets", value: ctr32(cOutOctets)},
 		{sub: colIfOutUcastPkts, name: "ifOutUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
+			c := s.ctrOf(i)
 			return counter32(c.outUcast)
 		}},
 		{sub: colIfOutNUcastPkts, name: "ifOutNUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
+			c := s.ctrOf(i)
 			return counter32(c.c[cOutMcast] + c.c[cOutBcast])
 		}},
 		{sub: colIfOutDiscards, name: "ifOutDiscards", value: func(_ *Snapshot, _ *Snapshot, _ int) agentx.Value { return counter32(0) }},
@@ -198,14 +198,14 @@ var ifXTable = &table[Snapshot]{
 		{sub: colIfOutBroadcastPkts, name: "ifOutBroadcastPkts", value: ctr32(cOutBcast)},
 		{sub: colIfHCInOctets, name: "ifHCInOctets", value: ctr64(cInOctets)},
 		{sub: colIfHCInUcastPkts, name: "ifHCInUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
+			c := s.ctrOf(i)
 			return counter64(c.inUcast)
 		}},
 		{sub: colIfHCInMulticastPkts, name: "ifHCInMulticastPkts", value: ctr64(cInMcast)},
 		{sub: colIfHCInBroadcastPkts, name: "ifHCInBroadcastPkts", value: ctr64(cInBcast)},
 		{sub: colIfHCOutOctets, name: "ifHCOutOctets", value: ctr64(cOutOctets)},
 		{sub: colIfHCOutUcastPkts, name: "ifHCOutUcastPkts", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
+			c := s.ctrOf(i)
 			return counter64(c.outUcast)
 		}},
 		{sub: colIfHCOutMulticastPkts, name: "ifHCOutMulticastPkts", value: ctr64(cOutMcast)},
@@ -229,7 +229,7 @@ var ifXTable = &table[Snapshot]{
 			return s.octets(r.alias)
 		}},
 		{sub: colIfCounterDiscontinuityTime, name: "ifCounterDiscontinuityTime", value: func(s *Snapshot, _ *Snapshot, i int) agentx.Value {
-			c := &s.ctr[i]
+			c := s.ctrOf(i)
 			return s.ticks(c.disc)
 		}},
 	},
@@ -254,9 +254,9 @@ var ifStackTable = &table[Snapshot]{
 // ctr32 and ctr64 are the value of a column that serves one of VPP's own
 // counters as it is, as a Counter32 (its low 32 bits) or a Counter64.
 func ctr32(k int) func(*Snapshot, *Snapshot, int) agentx.Value {
-	return func(s *Snapshot, _ *Snapshot, i int) agentx.Value { return counter32(s.ctr[i].c[k]) }
+	return func(s *Snapshot, _ *Snapshot, i int) agentx.Value { return counter32(s.ctrOf(i).c[k]) }
 }
 
 func ctr64(k int) func(*Snapshot, *Snapshot, int) agentx.Value {
-	return func(s *Snapshot, _ *Snapshot, i int) agentx.Value { return counter64(s.ctr[i].c[k]) }
+	return func(s *Snapshot, _ *Snapshot, i int) agentx.Value { return counter64(s.ctrOf(i).c[k]) }
 }

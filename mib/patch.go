@@ -13,6 +13,12 @@ import (
 // Build, which costs the same whatever changed.
 const maxPatch = 256
 
+// maxOverflow is the most counters Patch keeps beside its prev's shared
+// array (Snapshot.ovf), each copied on every patch that adds some; beyond
+// it Patch declines and the caller's Build lays them out again, as every
+// counter read does anyway.
+const maxOverflow = 4 * maxPatch
+
 // Patch returns what Build(prev, ifaces, counters, idx, now, opt) would,
 // computed from prev by redoing only the rows whose names are in changed
 // (each updated or added from ifaces, or removed when ifaces no longer has
@@ -25,7 +31,9 @@ const maxPatch = 256
 //
 // The arena is copied with the new strings appended; when the strings of
 // rows gone since the last Build take more room than the live ones, Patch
-// declines, so that a Build compacts it.
+// declines, so that a Build compacts it. The counter array is not copied
+// but shared with prev (see Snapshot.slot); Patch declines too when the
+// counters it set beside it are more than maxOverflow.
 func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, counters []model.Counters, idx *ifindex.Registry, now time.Time, opt Options) (snap *Snapshot, next *ifindex.Registry, trans []Transition, ok bool) {
 	if prev == nil || prev == &emptySnapshot || prev.epoch.IsZero() || opt.VPPDown || len(changed) > maxPatch ||
 		(opt.Segment != 0 && opt.Segment != prev.segment) {
@@ -150,11 +158,13 @@ func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, co
 		stackChanged: prev.stackChanged,
 	}
 	nowAt := s.stamp(now)
-	// Rows: prev's, spliced. Counters are shared with prev when no row
-	// comes, goes or moves to another sw_if_index (a state change): a row
-	// that stays keeps its counters until the next read (WithCounters).
-	// Rows are always copied.
-	adds, removes, moved := 0, 0, false
+	// Rows: prev's, spliced; they are always copied. Counters stay in
+	// prev's array, which s shares: a row that stays keeps its slot there
+	// (its counters until the next read, WithCounters), and a row added or
+	// moved to another sw_if_index gets one in s.ovf, a copy of prev's
+	// plus these. ifIndex and the slots are shared with prev too when no
+	// row comes, goes or moves (a state change).
+	adds, removes, moved, sets := 0, 0, false, 0
 	for _, e := range edits {
 		r, found := slices.BinarySearch(prev.ifIndex, e.ix)
 		switch {
@@ -164,15 +174,23 @@ func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, co
 			adds++
 		case e.pos >= 0 && prev.rows[r].swIfIndex != ifaces[e.pos].SwIfIndex:
 			moved = true // its counters are at another sw_if_index now
+			if int(ifaces[e.pos].SwIfIndex) < len(counters) {
+				sets++
+			}
 		}
+	}
+	if len(prev.ovf)+adds+sets > maxOverflow {
+		return nil, nil, nil, false
 	}
 	reshape := adds > 0 || removes > 0 || moved
 	n := len(prev.ifIndex) + adds - removes
+	s.ctr = prev.ctr
 	if reshape {
 		s.ifIndex = make([]uint32, 0, n)
-		s.ctr = make([]ctrRow, 0, n)
+		s.slot = make([]uint32, 0, n)
+		s.ovf = slices.Clip(prev.ovf) // so that appending copies it
 	} else {
-		s.ifIndex, s.ctr = prev.ifIndex, prev.ctr
+		s.ifIndex, s.slot, s.ovf = prev.ifIndex, prev.slot, prev.ovf
 	}
 	s.rows = make([]row, 0, n)
 	s.arena = slices.Clip(prev.arena)
@@ -185,7 +203,7 @@ func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, co
 		s.rows = append(s.rows, prev.rows[j:k]...)
 		if reshape {
 			s.ifIndex = append(s.ifIndex, prev.ifIndex[j:k]...)
-			s.ctr = append(s.ctr, prev.ctr[j:k]...)
+			s.slot = prev.appendSlots(s.slot, j, k)
 		}
 		j = k
 		found := j < len(prev.ifIndex) && prev.ifIndex[j] == e.ix
@@ -265,14 +283,16 @@ func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, co
 		} else {
 			r.mac = span{off: uint32(len(s.arena))}
 		}
+		// set: c is the row's counters; else it keeps those of prev's row keep
 		var c ctrRow
+		set, keep := false, j
 		if found {
 			pr := &prev.rows[j]
 			r.lastChange = pr.lastChange
-			c = prev.ctr[j]
 			if pr.swIfIndex != in.SwIfIndex && int(in.SwIfIndex) < len(counters) {
 				c.read(&counters[in.SwIfIndex])
-				c.follow(&prev.ctr[j], false, nowAt)
+				c.follow(prev.ctrOf(j), false, nowAt)
+				set = true
 			}
 			if pr.oper != r.oper {
 				r.lastChange = nowAt
@@ -287,12 +307,18 @@ func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, co
 			if int(in.SwIfIndex) < len(counters) {
 				c.read(&counters[in.SwIfIndex])
 			}
+			set = true
 			s.tableChanged = nowAt
 		}
 		s.rows = append(s.rows, r)
-		if reshape {
+		switch {
+		case set: // only when reshaping: a row added or moved
 			s.ifIndex = append(s.ifIndex, e.ix)
-			s.ctr = append(s.ctr, c)
+			s.slot = append(s.slot, uint32(len(s.ctr)+len(s.ovf)))
+			s.ovf = append(s.ovf, c)
+		case reshape:
+			s.ifIndex = append(s.ifIndex, e.ix)
+			s.slot = prev.appendSlots(s.slot, keep, keep+1)
 		}
 		if parentIx != 0 {
 			stackAdd = append(stackAdd, uint64(e.ix)<<32|uint64(parentIx))
@@ -305,7 +331,7 @@ func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, co
 	s.rows = append(s.rows, prev.rows[j:]...)
 	if reshape {
 		s.ifIndex = append(s.ifIndex, prev.ifIndex[j:]...)
-		s.ctr = append(s.ctr, prev.ctr[j:]...)
+		s.slot = prev.appendSlots(s.slot, j, len(prev.ifIndex))
 		if removes > 0 {
 			s.tableChanged = nowAt
 		}
@@ -345,6 +371,17 @@ func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, co
 // a name still in VPP never is when full Builds record them all far more
 // often.
 const patchForgetFloor = 24 * time.Hour
+
+// appendSlots appends to dst the counter slots of s's rows j to k-1.
+func (s *Snapshot) appendSlots(dst []uint32, j, k int) []uint32 {
+	if s.slot != nil {
+		return append(dst, s.slot[j:k]...)
+	}
+	for i := j; i < k; i++ {
+		dst = append(dst, uint32(i)) // compact: row i's are ctr[i]
+	}
+	return dst
+}
 
 // sortSearch is the position of the first element of a not below x.
 func sortSearch(a []uint32, x uint32) int {

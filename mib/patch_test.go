@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
@@ -248,5 +249,185 @@ func TestWithCountersFunc(t *testing.T) {
 	}, t0.Add(time.Second))
 	if g, w := dumpTree(fresh), dumpTree(want); !slices.Equal(g, w) {
 		t.Error("FillCounters serves other values than WithCounters")
+	}
+}
+
+// sameCounters fails t unless got and want have the same rows with the
+// same counters.
+func sameCounters(t *testing.T, what string, got, want *Snapshot) {
+	t.Helper()
+	if !slices.Equal(got.ifIndex, want.ifIndex) {
+		t.Fatalf("%s: ifIndexes %v, want %v", what, got.ifIndex, want.ifIndex)
+	}
+	for i := range got.ifIndex {
+		if g, w := *got.ctrOf(i), *want.ctrOf(i); g != w {
+			t.Fatalf("%s: ifIndex %d counters %+v, want %+v", what, got.ifIndex[i], g, w)
+		}
+	}
+}
+
+// TestPatchSharesCounters: loopbacks created and deleted by Patch leave
+// prev's counter array shared, not copied, and every row's counters what
+// Build makes; two patches of one prev do not write each other's
+// counters, nor prev's; a counter read lays them out compactly again.
+func TestPatchSharesCounters(t *testing.T) {
+	ifaces, counters := bigRouter(1000)
+	for sw := range uint32(10) {
+		counters = append(counters, model.Counters{RxBytes: 1000 + uint64(sw), RxPackets: 10 + uint64(sw)})
+	}
+	opt := Options{Clock: clock}
+	s, idx, _ := Build(nil, ifaces, counters, nil, t0, opt)
+	before := dumpTree(s)
+	main := unsafe.SliceData(s.ctr)
+	with, changed := slices.Clip(ifaces), map[string]bool{}
+	for k := range uint32(3) {
+		name := fmt.Sprintf("loop%d", k)
+		with = append(with, iface(1000+k, name, "Loopback", true))
+		changed[name] = true
+	}
+	now := t0.Add(time.Second)
+	p, pidx, _, ok := Patch(s, with, changed, counters, idx, now, opt)
+	if !ok {
+		t.Fatal("Patch of three loopbacks declined")
+	}
+	if unsafe.SliceData(p.ctr) != main || len(p.ovf) != 3 {
+		t.Fatalf("Patch copied the counter array or kept %d beside it, want it shared and 3", len(p.ovf))
+	}
+	b, bidx, _ := Build(s, with, counters, idx, now, opt)
+	sameCounters(t, "patch adding 3", p, b)
+
+	// Two branches from p, each adding one loopback, checked once both
+	// are made.
+	now = now.Add(time.Second)
+	var branches, built []*Snapshot
+	for k := uint32(3); k < 5; k++ {
+		name := fmt.Sprintf("loop%d", k)
+		in := append(slices.Clip(with), iface(1000+k, name, "Loopback", k == 3))
+		q, _, _, ok := Patch(p, in, map[string]bool{name: true}, counters, pidx, now, opt)
+		if !ok {
+			t.Fatalf("Patch of %s declined", name)
+		}
+		bq, _, _ := Build(b, in, counters, bidx, now, opt)
+		branches, built = append(branches, q), append(built, bq)
+	}
+	for k := range branches {
+		sameCounters(t, fmt.Sprint("branch ", k), branches[k], built[k])
+	}
+	sameCounters(t, "the first patch, after two more from it", p, b)
+
+	// Deleting one keeps the array shared again.
+	now = now.Add(time.Second)
+	without := slices.Clip(with[:len(with)-1])
+	gone := map[string]bool{"loop2": true}
+	q, _, _, ok := Patch(p, without, gone, counters, pidx, now, opt)
+	if !ok {
+		t.Fatal("Patch deleting loop2 declined")
+	}
+	if unsafe.SliceData(q.ctr) != main {
+		t.Fatal("Patch deleting a row copied the counter array")
+	}
+	bq, _, _ := Build(b, without, counters, bidx, now, opt)
+	sameCounters(t, "patch deleting loop2", q, bq)
+	if got := dumpTree(s); !slices.Equal(got, before) {
+		t.Fatal("the patches changed what their prev serves")
+	}
+
+	// A counter read lays them out again: the same values, compactly.
+	next := slices.Clone(counters)
+	for i := range next {
+		next[i].RxBytes += uint64(i)
+	}
+	now = now.Add(time.Second)
+	w, bw := q.WithCounters(next, now), bq.WithCounters(next, now)
+	if w.slot != nil || w.ovf != nil || len(w.ctr) != w.Len() {
+		t.Fatalf("WithCounters of a patch: %d slots, %d beside, %d counters for %d rows; want compact", len(w.slot), len(w.ovf), len(w.ctr), w.Len())
+	}
+	sameCounters(t, "WithCounters of the patch", w, bw)
+	if g, want := dumpTree(w), dumpTree(bw); !slices.Equal(g, want) {
+		t.Fatal("WithCounters of the patch serves other values than of the Build")
+	}
+}
+
+// TestPatchOverflowBound: loopbacks created and deleted over and over
+// fill the counters Patch keeps beside the shared array until it declines;
+// Build, or a counter read, lays them out again, and Patch takes on again.
+func TestPatchOverflowBound(t *testing.T) {
+	ifaces := []model.Interface{iface(1, "Eth0", "dpdk", true), iface(2, "loop0", "Loopback", true)}
+	counters := []model.Counters{{}, {RxBytes: 10, RxPackets: 1}, {RxBytes: 20, RxPackets: 2}, {RxBytes: 30, RxPackets: 3}}
+	with := append(slices.Clip(ifaces), iface(3, "loop9", "Loopback", true))
+	changed := map[string]bool{"loop9": true}
+	opt := Options{Clock: clock}
+	s, idx, _ := Build(nil, ifaces, counters, nil, t0, opt)
+	now := t0
+	adds := 0
+	for step := 0; ; step++ {
+		if step > 4*maxOverflow {
+			t.Fatalf("Patch still takes on after %d loopbacks created", adds)
+		}
+		in := with
+		if step%2 == 1 {
+			in = ifaces
+		}
+		now = now.Add(time.Second)
+		p, x, _, ok := Patch(s, in, changed, counters, idx, now, opt)
+		if !ok {
+			if step%2 == 1 || adds != maxOverflow || len(s.ovf) != maxOverflow {
+				t.Fatalf("Patch declined at step %d after %d created, with %d counters beside, want at the creation after %d", step, adds, len(s.ovf), maxOverflow)
+			}
+			break
+		}
+		if step%2 == 0 {
+			adds++
+		}
+		s, idx = p, x
+	}
+	w := s.WithCounters(counters, now)
+	if w.slot != nil || w.ovf != nil || len(w.ctr) != w.Len() {
+		t.Fatal("WithCounters did not lay the counters out compactly")
+	}
+	if !slices.Equal(dumpTree(w), dumpTree(s)) {
+		t.Fatal("WithCounters with the same counters serves other values")
+	}
+	b, bidx, _ := Build(s, with, counters, idx, now, opt)
+	if b.slot != nil || b.ovf != nil || len(b.ctr) != b.Len() {
+		t.Fatal("Build did not lay the counters out compactly")
+	}
+	now = now.Add(time.Second)
+	if _, _, _, ok := Patch(b, ifaces, changed, counters, bidx, now, opt); !ok {
+		t.Error("Patch of a Build declined")
+	}
+	if _, _, _, ok := Patch(w, with, changed, counters, idx, now, opt); !ok {
+		t.Error("Patch of a WithCounters declined")
+	}
+}
+
+// TestFillCountersOwnArray: FillCounters on a snapshot that shares its
+// counter array (a patch, a copy of a Build) leaves the other snapshot's
+// counters as they were.
+func TestFillCountersOwnArray(t *testing.T) {
+	ifaces, counters := bigRouter(100)
+	opt := Options{Clock: clock}
+	s, idx, _ := Build(nil, ifaces, counters, nil, t0, opt)
+	before := dumpTree(s)
+	bump := func(sw uint32, c *model.Counters) bool {
+		if int(sw) >= len(counters) {
+			return false
+		}
+		*c = counters[sw]
+		c.RxBytes += 1000
+		return true
+	}
+	with := append(slices.Clip(ifaces), iface(100, "loop9", "Loopback", true))
+	p, _, _, ok := Patch(s, with, map[string]bool{"loop9": true}, counters, idx, t0.Add(time.Second), opt)
+	if !ok {
+		t.Fatal("Patch declined")
+	}
+	want := p.WithCountersFunc(bump, t0.Add(time.Second))
+	p.FillCounters(bump, t0.Add(time.Second))
+	sameCounters(t, "FillCounters of a patch", p, want)
+	c := s.WithSources(Sources{}, t0)
+	c.FillCounters(bump, t0.Add(time.Second))
+	if !slices.Equal(dumpTree(s), before) {
+		t.Fatal("FillCounters of a patch or a copy wrote its prev's counters")
 	}
 }

@@ -108,8 +108,20 @@ type Snapshot struct {
 	segment uint64   // Options.Segment of the counters; 0: unknown
 	ifIndex []uint32 // ascending; the search key, apart from rows for locality
 	rows    []row    // parallel to ifIndex
-	ctr     []ctrRow // parallel to ifIndex
-	arena   []byte
+	// The counters, read through ctrOf. Build and the counter reads lay
+	// them out compactly (slot nil: row i's are ctr[i]). Patch shares its
+	// prev's ctr rather than copy it: slot, parallel to ifIndex, is each
+	// row's index into ctr and then ovf, which holds the counters Patch
+	// set (new rows, moved rows). A slot is not a field of row, which
+	// would grow from 64 to 72 bytes and make the counter reads copy rows.
+	ctr   []ctrRow
+	slot  []uint32
+	ovf   []ctrRow
+	arena []byte
+	// ctrFor is the snapshot Build made ctr for: FillCounters writes ctr
+	// in place only in it. A copy (WithSources) keeps the pointer, so it is
+	// not its own; a Patch, sharing its prev's ctr, has none.
+	ctrFor *Snapshot
 	// stack holds ifStackTable's rows as higher<<32 | lower, ascending.
 	stack        []uint64
 	tableChanged stamp // the last row add/remove; 0: none
@@ -188,8 +200,19 @@ func (s *Snapshot) Row(i int) Row {
 		Admin:                r.admin,
 		Oper:                 r.oper,
 		LastChange:           s.instant(r.lastChange),
-		CounterDiscontinuity: s.instant(s.ctr[i].disc),
+		CounterDiscontinuity: s.instant(s.ctrOf(i).disc),
 	}
+}
+
+// ctrOf returns row i's counters.
+func (s *Snapshot) ctrOf(i int) *ctrRow {
+	if s.slot != nil {
+		i = int(s.slot[i])
+		if i >= len(s.ctr) {
+			return &s.ovf[i-len(s.ctr)]
+		}
+	}
+	return &s.ctr[i]
 }
 
 // Find returns the position of an ifIndex for Row.
