@@ -222,7 +222,11 @@ func TestRestingFullDumpBuildsNothing(t *testing.T) {
 		h.waitFor("a full dump", func() bool { return obs.dumps.Load() >= want })
 	}
 	h.p.mu.Lock() // the rest of the last dump's work is done under it
+	rows := h.p.snap.Len()
 	h.p.mu.Unlock()
+	if rows != 3 {
+		t.Errorf("%d rows after full dumps that changed nothing, want 3", rows)
+	}
 	if got := obs.builds.Load() - builds; got != 0 {
 		t.Errorf("%d builds for full dumps that changed nothing, want 0", got)
 	}
