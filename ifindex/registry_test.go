@@ -118,7 +118,7 @@ func TestAddedMatchesRewritten(t *testing.T) {
 	var a *Registry
 	b := &Registry{foldEvery: 1}
 	adds, folds := 0, 0
-	for i, st := range churnSteps(2000) {
+	for i, st := range churnSteps(800) {
 		ia, na := a.Assign(st.names, st.sws, st.now)
 		ib, nb := b.Assign(st.names, st.sws, st.now)
 		if !slices.Equal(ia, ib) {
@@ -148,7 +148,7 @@ func TestAddedKeepsPromises(t *testing.T) {
 	x := (*Registry)(nil).WithForgetAfter(20 * time.Second)
 	held := map[string]uint32{}
 	forgotten := 0
-	for i, st := range churnSteps(3000) {
+	for i, st := range churnSteps(1200) {
 		ix, y := x.Assign(st.names, st.sws, st.now)
 		for k, n := range st.names {
 			if ix[k] == 0 {
