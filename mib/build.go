@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"weak"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/ifindex"
@@ -122,7 +123,7 @@ func Build(prev *Snapshot, ifaces []model.Interface, counters []model.Counters, 
 		rows:    make([]row, len(order)),
 		ctr:     make([]ctrRow, len(order)),
 	}
-	s.ctrFor = s
+	s.ctrFor = weak.Make(s)
 	arenaLen := 0
 	for _, p := range order {
 		arenaLen += len(ifaces[p].Name) + len(ifaces[p].Tag) + 6

@@ -41,7 +41,7 @@ func (s *Snapshot) FillCounters(fill func(sw uint32, c *model.Counters) bool, no
 	if s == nil {
 		return
 	}
-	if s.ctrFor != s {
+	if s.ctrFor.Value() != s {
 		*s = *s.WithCountersFunc(fill, now)
 		return
 	}

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
 	"unsafe"
+	"weak"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
@@ -430,4 +432,26 @@ func TestFillCountersOwnArray(t *testing.T) {
 	if !slices.Equal(dumpTree(s), before) {
 		t.Fatal("FillCounters of a patch or a copy wrote its prev's counters")
 	}
+}
+
+// TestDerivedSnapshotsLetTheBuildGo: a snapshot made from a Build's by a
+// counter read or new sources does not keep the Build's alive (with the
+// counter array only it uses): the agent would hold one more array of
+// every interface's counters from its start until its first patch.
+func TestDerivedSnapshotsLetTheBuildGo(t *testing.T) {
+	ifaces, counters := bigRouter(1000)
+	s, _, _ := Build(nil, ifaces, counters, nil, t0, Options{Clock: clock})
+	gone := weak.Make(s)
+	n := s.WithCounters(counters, t0.Add(time.Second)).WithSources(Sources{}, t0.Add(2*time.Second))
+	s = nil
+	for range 5 {
+		runtime.GC()
+		if gone.Value() == nil {
+			break
+		}
+	}
+	if gone.Value() != nil {
+		t.Error("the Build's snapshot is still reachable from one derived from it")
+	}
+	runtime.KeepAlive(n)
 }

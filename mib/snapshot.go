@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"weak"
 
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/agentx"
 	"github.com/vpp-snmp-agent/vpp-snmp-agent/model"
@@ -120,8 +121,10 @@ type Snapshot struct {
 	arena []byte
 	// ctrFor is the snapshot Build made ctr for: FillCounters writes ctr
 	// in place only in it. A copy (WithSources) keeps the pointer, so it is
-	// not its own; a Patch, sharing its prev's ctr, has none.
-	ctrFor *Snapshot
+	// not its own; a Patch, sharing its prev's ctr, has none. Weak: every
+	// snapshot derived by copying would otherwise keep the Build's alive,
+	// its counter array with it (12.8 MB at 100,000 interfaces).
+	ctrFor weak.Pointer[Snapshot]
 	// stack holds ifStackTable's rows as higher<<32 | lower, ascending.
 	stack        []uint64
 	tableChanged stamp // the last row add/remove; 0: none
