@@ -27,8 +27,9 @@ func bigRouter(n int) ([]model.Interface, []model.Counters) {
 		if sw%(subsPerPort+1) == 0 {
 			port = sw
 			in := model.Interface{SwIfIndex: sw, SupSwIfIndex: sw, Name: fmt.Sprintf("HundredGigabitEthernet%d/0/0", sw/100),
-				Tag: fmt.Sprintf("customer uplink %d", sw), DevType: "dpdk", AdminUp: true, LinkUp: sw%700 != 0,
+				DevType: "dpdk", AdminUp: true, LinkUp: sw%700 != 0,
 				LinkSpeed: 100_000_000, MTU: 9000, LinkMTU: 9216, MAC: [6]byte{2, 0, byte(sw >> 16), byte(sw >> 8), byte(sw), 1}}
+			in.SetTag(fmt.Sprintf("customer uplink %d", sw))
 			ifaces = append(ifaces, in)
 			continue
 		}

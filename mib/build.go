@@ -126,7 +126,7 @@ func Build(prev *Snapshot, ifaces []model.Interface, counters []model.Counters, 
 	s.ctrFor = weak.Make(s)
 	arenaLen := 0
 	for _, p := range order {
-		arenaLen += len(ifaces[p].Name) + len(ifaces[p].Tag) + 6
+		arenaLen += len(ifaces[p].Name) + len(ifaces[p].Tag()) + 6
 	}
 	s.arena = make([]byte, 0, arenaLen+64)
 
@@ -167,11 +167,11 @@ func Build(prev *Snapshot, ifaces []model.Interface, counters []model.Counters, 
 		r.name = r.descr
 		alias := opt.Aliases[in.Name]
 		if alias == "" {
-			alias = in.Tag
+			alias = in.Tag()
 		}
 		if phy, ok := lcp[in.SwIfIndex]; ok {
 			if opt.LCPNames {
-				r.name = s.add(truncate(ifaces[phy].LCPHostName, maxDisplayString))
+				r.name = s.add(truncate(ifaces[phy].LCPHostName(), maxDisplayString))
 			}
 			if alias == "" {
 				// the Python agent's description of a linux-cp tap
@@ -448,12 +448,12 @@ func derive(ifaces []model.Interface, sw swIndex, opt Options) state {
 	}
 	for i := range ifaces {
 		in := &ifaces[i]
-		if in.Sub || len(in.BondMembers) == 0 {
+		if in.Sub || len(in.BondMembers()) == 0 {
 			continue
 		}
 		var sum uint64
 		present, anyUp := 0, false
-		for _, m := range in.BondMembers {
+		for _, m := range in.BondMembers() {
 			p, ok := sw.find(m.SwIfIndex)
 			if !ok || p == i {
 				continue
@@ -504,13 +504,13 @@ func derive(ifaces []model.Interface, sw swIndex, opt Options) state {
 func lcpPairs(ifaces []model.Interface) map[uint32]int {
 	var m map[uint32]int
 	for i := range ifaces {
-		if ifaces[i].LCPHostName == "" {
+		if ifaces[i].LCPHostName() == "" {
 			continue
 		}
 		if m == nil {
 			m = make(map[uint32]int)
 		}
-		m[ifaces[i].LCPHostSwIfIndex] = i
+		m[ifaces[i].LCPHostSwIfIndex()] = i
 	}
 	return m
 }
@@ -547,7 +547,7 @@ func stackRows(ifaces []model.Interface, order []int32, ifx []uint32, sw swIndex
 				link(i, q)
 			}
 		}
-		for _, m := range in.BondMembers {
+		for _, m := range in.BondMembers() {
 			if q, ok := sw.find(m.SwIfIndex); ok {
 				link(i, q)
 			}
@@ -587,7 +587,7 @@ func classify(in *model.Interface) (ifType uint8, connector bool) {
 		return typePropVirtual, false
 	case strings.EqualFold(dt, "Loopback"):
 		return typeSoftwareLoop, false
-	case strings.EqualFold(dt, "bond"), len(in.BondMembers) > 0:
+	case strings.EqualFold(dt, "bond"), len(in.BondMembers()) > 0:
 		return typeIEEE8023adLag, false
 	case eqAny(dt, "VXLAN", "GRE tunnel device", "gre", "ipip", "wireguard", "wg", "ipsec", "IPSec", "geneve", "gtpu", "vxlan-gpe"):
 		return typeTunnel, false

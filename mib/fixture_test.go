@@ -44,11 +44,12 @@ func loadDetails(t testing.TB) []model.Interface {
 	for i, r := range raw {
 		in := model.Interface{
 			SwIfIndex: r.SwIfIndex, SupSwIfIndex: r.SupSwIfIndex,
-			Name: r.InterfaceName, Tag: r.Tag, DevType: r.InterfaceDevType,
+			Name: r.InterfaceName, DevType: r.InterfaceDevType,
 			Sub:     r.Type == 1, // IF_API_TYPE_SUB
 			AdminUp: r.Flags&1 != 0, LinkUp: r.Flags&2 != 0,
 			LinkSpeed: r.LinkSpeed, LinkMTU: r.LinkMtu, Duplex: model.Duplex(r.LinkDuplex),
 		}
+		in.SetTag(r.Tag)
 		if len(r.Mtu) > 0 {
 			in.MTU = r.Mtu[0]
 		}

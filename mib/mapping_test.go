@@ -269,7 +269,7 @@ func TestSpeed(t *testing.T) {
 	m3.LinkSpeed = 1_000_000
 	bond := iface(6, "BondEthernet0", "bond", true)
 	// m3 is a member but not active (e.g. LACP not in sync): not counted
-	bond.BondMembers = []model.BondMember{{SwIfIndex: 3, Active: true}, {SwIfIndex: 4, Active: true}, {SwIfIndex: 5, Active: false}}
+	bond.SetBondMembers([]model.BondMember{{SwIfIndex: 3, Active: true}, {SwIfIndex: 4, Active: true}, {SwIfIndex: 5, Active: false}})
 	bsub := sub(7, 6, "BondEthernet0.100", true)
 	fe := iface(8, "FastEthernet0", "dpdk", true)
 	fe.LinkSpeed = 100_000
@@ -304,7 +304,7 @@ func TestOperStatusLowerLayers(t *testing.T) {
 	m2 := iface(2, "Te1", "dpdk", false)
 	bond := iface(3, "BondEthernet0", "bond", true)
 	bond.LinkUp = false
-	bond.BondMembers = []model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: true}}
+	bond.SetBondMembers([]model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: true}})
 	bsub := sub(4, 3, "BondEthernet0.10", true)
 	parent := iface(5, "Te2", "dpdk", true)
 	parent.LinkUp = false
@@ -317,7 +317,7 @@ func TestOperStatusLowerLayers(t *testing.T) {
 	emptyBond.LinkUp = false
 	lacp := iface(11, "BondEthernet2", "bond", true)
 	lacp.LinkUp = false // members up but not active: the bond itself is down
-	lacp.BondMembers = []model.BondMember{{SwIfIndex: 8, Active: false}}
+	lacp.SetBondMembers([]model.BondMember{{SwIfIndex: 8, Active: false}})
 	s := build1(t, []model.Interface{m1, m2, bond, bsub, parent, psub, downSub, upParent, upSub, emptyBond, lacp}, Options{})
 	want := map[uint32]Status{
 		1001: StatusDown, 1002: StatusDown,
@@ -391,13 +391,13 @@ func TestCounter32WrapAndCasts(t *testing.T) {
 func TestAliasAndNames(t *testing.T) {
 	long := strings.Repeat("€", 30) // 90 octets: octet 64 is inside a rune, cut to 63
 	a := iface(0, "Te0", "dpdk", true)
-	a.Tag = "from-tag"
+	a.SetTag("from-tag")
 	b := iface(1, "Te1", "dpdk", true)
-	b.Tag = "ignored: vppcfg wins"
+	b.SetTag("ignored: vppcfg wins")
 	c := iface(2, "Te2", "dpdk", true)
-	c.Tag = long
+	c.SetTag(long)
 	phy := iface(3, "TenGigabitEthernet3/0/0", "dpdk", true)
-	phy.LCPHostName, phy.LCPHostSwIfIndex = "e0", 4
+	phy.SetLCPHost("e0", 4)
 	tap := iface(4, "tap4", "virtio", true)
 	ifaces := []model.Interface{a, b, c, phy, tap}
 	opt := Options{Aliases: map[string]string{"Te1": "core uplink"}}
@@ -671,7 +671,7 @@ func TestUnicastNeverBack(t *testing.T) {
 func TestTrapEnableStacked(t *testing.T) {
 	m1, m2 := iface(1, "Te0", "dpdk", true), iface(2, "Te1", "dpdk", true)
 	bond := iface(3, "BondEthernet0", "bond", true)
-	bond.BondMembers = []model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: true}}
+	bond.SetBondMembers([]model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: true}})
 	bsub := sub(4, 3, "BondEthernet0.10", true)
 	empty := iface(5, "BondEthernet1", "bond", true) // no members: nothing below
 	orphan := sub(6, 99, "Te9.7", true)              // parent unknown: nothing below

@@ -94,10 +94,10 @@ func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, co
 	for i := range ifaces {
 		in := &ifaces[i]
 		mine := isChanged(in.Name)
-		if in.LCPHostName != "" && (mine || sws[in.LCPHostSwIfIndex]) || len(in.BondMembers) > 0 && mine {
+		if in.LCPHostName() != "" && (mine || sws[in.LCPHostSwIfIndex()]) || len(in.BondMembers()) > 0 && mine {
 			return nil, nil, nil, false
 		}
-		for _, m := range in.BondMembers {
+		for _, m := range in.BondMembers() {
 			if sws[m.SwIfIndex] {
 				return nil, nil, nil, false
 			}
@@ -275,7 +275,7 @@ func Patch(prev *Snapshot, ifaces []model.Interface, changed map[string]bool, co
 		r.name = r.descr
 		alias := opt.Aliases[in.Name]
 		if alias == "" {
-			alias = in.Tag
+			alias = in.Tag()
 		}
 		r.alias = s.add(truncate(alias, maxAlias))
 		if mac != ([6]byte{}) {

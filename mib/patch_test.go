@@ -40,7 +40,7 @@ func TestPatchMatchesBuild(t *testing.T) {
 	counters := loadCounters(t)
 	port := uint32(0)
 	for _, in := range ifaces {
-		if in.DevType != "Loopback" && !in.Sub && len(in.BondMembers) == 0 && in.LCPHostName == "" && classifyEthernet(in) {
+		if in.DevType != "Loopback" && !in.Sub && len(in.BondMembers()) == 0 && in.LCPHostName() == "" && classifyEthernet(in) {
 			port = in.SwIfIndex
 			break
 		}
@@ -127,7 +127,7 @@ func TestPatchMatchesBuild(t *testing.T) {
 			case 5: // MTU and tag
 				if i := pick(ours); i >= 0 {
 					ifaces[i].MTU = uint32(1000 + r.IntN(8000))
-					ifaces[i].Tag = fmt.Sprintf("tag %d", step)
+					ifaces[i].SetTag(fmt.Sprintf("tag %d", step))
 					changed[ifaces[i].Name] = true
 				}
 			}
@@ -173,7 +173,7 @@ func TestPatchDeclines(t *testing.T) {
 		iface(4, "BondEthernet0", "bond", true),
 		iface(5, "Eth1", "dpdk", true),
 	}
-	ifaces[3].BondMembers = []model.BondMember{{SwIfIndex: 5, Active: true}}
+	ifaces[3].SetBondMembers([]model.BondMember{{SwIfIndex: 5, Active: true}})
 	s, idx, _ := Build(nil, ifaces, nil, nil, t0, Options{Clock: clock})
 	for _, c := range []struct {
 		name string

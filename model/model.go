@@ -8,11 +8,19 @@ import (
 // Interface is what VPP says of one interface, as plain data: vppapi fills it
 // from sw_interface_details, linux-cp pairs and bond dumps, so that mib never
 // imports govpp.
+//
+// What nearly every interface lacks (a tag, bond members, a linux-cp pair)
+// is behind one pointer, nil when it has none of them: the agent keeps an
+// array of these per full dump, two at once, 100,000 long on a large router.
+// That took Interface from 128 bytes to 72 (TestInterfaceSize).
 type Interface struct {
+	// _ keeps Interface incomparable: == would compare the extra pointer,
+	// not what it points to. Zero bytes, first so that it adds no padding.
+	_ [0]func()
+
 	SwIfIndex    uint32
 	SupSwIfIndex uint32 // parent of a sub-interface; its own index otherwise
 	Name         string // VPP interface name, e.g. TenGigabitEthernet3/0/0.100
-	Tag          string // VPP interface tag (used for ifAlias when vppcfg has none)
 	DevType      string // InterfaceDevType as VPP sends it: "dpdk", "af-packet", "Loopback", "VXLAN", ...
 	Sub          bool   // Type == IF_API_TYPE_SUB
 	AdminUp      bool   // Flags bit 1
@@ -21,18 +29,108 @@ type Interface struct {
 	MTU          uint32 // L3 MTU (mtu[0]); 0 when unset
 	LinkMTU      uint32
 	MAC          [6]byte
-	// BondMembers lists the sw_if_index of each member of a bond interface
-	// (empty for anything else), with whether the member is active.
-	BondMembers []BondMember
-	// LCPHostName is the Linux host interface name of a linux-cp pair whose
-	// phy side this interface is (e.g. "e0"); empty when it has none.
-	LCPHostName string
-	// LCPHostSwIfIndex is the VPP tap side of that pair (valid when
-	// LCPHostName is set).
-	LCPHostSwIfIndex uint32
 	// Duplex is link_duplex. Only hardware drivers (dpdk) report one;
 	// af_packet, memif, loopbacks and tunnels say unknown.
 	Duplex Duplex
+	// extra is nil when every field of Extra is its zero value (BondMembers
+	// nil), so that reflect.DeepEqual of two Interfaces says what it said
+	// when these were fields. Never written through: interfaces are copied
+	// by value and share it (SetExtra makes a new one).
+	extra *Extra
+}
+
+// Extra is what few interfaces have.
+type Extra struct {
+	Tag string // VPP interface tag (used for ifAlias when vppcfg has none)
+	// LCPHostName is the Linux host interface name of a linux-cp pair whose
+	// phy side this interface is (e.g. "e0"); empty when it has none.
+	LCPHostName string
+	// BondMembers lists the sw_if_index of each member of a bond interface
+	// (empty for anything else), with whether the member is active.
+	BondMembers []BondMember
+	// LCPHostSwIfIndex is the VPP tap side of that pair (valid when
+	// LCPHostName is set).
+	LCPHostSwIfIndex uint32
+}
+
+// WithExtra returns in with its Extra set to e.
+func WithExtra(in Interface, e Extra) Interface {
+	in.SetExtra(e)
+	return in
+}
+
+// Extra returns a copy of in's Extra (the zero Extra when it has none).
+func (in *Interface) Extra() Extra {
+	if in == nil || in.extra == nil {
+		return Extra{}
+	}
+	return *in.extra
+}
+
+// SetExtra sets in's Extra to e, without touching the one in had: other
+// copies of in may share it.
+func (in *Interface) SetExtra(e Extra) {
+	if e.Tag == "" && e.LCPHostName == "" && e.BondMembers == nil && e.LCPHostSwIfIndex == 0 {
+		in.extra = nil
+		return
+	}
+	in.extra = &e
+}
+
+// Tag is VPP's interface tag.
+func (in *Interface) Tag() string {
+	if in == nil || in.extra == nil {
+		return ""
+	}
+	return in.extra.Tag
+}
+
+// BondMembers are a bond's members; nil for anything else.
+func (in *Interface) BondMembers() []BondMember {
+	if in == nil || in.extra == nil {
+		return nil
+	}
+	return in.extra.BondMembers
+}
+
+// LCPHostName is the host name of the linux-cp pair in is the phy of.
+func (in *Interface) LCPHostName() string {
+	if in == nil || in.extra == nil {
+		return ""
+	}
+	return in.extra.LCPHostName
+}
+
+// LCPHostSwIfIndex is the tap side of the linux-cp pair in is the phy of.
+func (in *Interface) LCPHostSwIfIndex() uint32 {
+	if in == nil || in.extra == nil {
+		return 0
+	}
+	return in.extra.LCPHostSwIfIndex
+}
+
+// SetTag sets in's tag.
+func (in *Interface) SetTag(tag string) {
+	if tag == in.Tag() {
+		return // nothing to copy: most interfaces have no tag
+	}
+	e := in.Extra()
+	e.Tag = tag
+	in.SetExtra(e)
+}
+
+// SetBondMembers sets in's bond members.
+func (in *Interface) SetBondMembers(m []BondMember) {
+	e := in.Extra()
+	e.BondMembers = m
+	in.SetExtra(e)
+}
+
+// SetLCPHost sets the linux-cp pair in is the phy of.
+func (in *Interface) SetLCPHost(name string, sw uint32) {
+	e := in.Extra()
+	e.LCPHostName, e.LCPHostSwIfIndex = name, sw
+	in.SetExtra(e)
 }
 
 // Duplex is VPP's link_duplex (vnet_link_duplex_t's API values).

@@ -1091,7 +1091,7 @@ func (p *Poller) applyEvents(ctx context.Context, evs ...Event) (ok bool, next *
 	for n := 0; ; n++ {
 		i, known := p.posOf(ev.SwIfIndex)
 		switch {
-		case known && p.members[ev.SwIfIndex], known && len(p.ifaces[i].BondMembers) > 0:
+		case known && p.members[ev.SwIfIndex], known && len(p.ifaces[i].BondMembers()) > 0:
 			// even with nothing visible changed: it may have flapped
 			p.noteDeleted(ev)
 			ok = false
@@ -1192,9 +1192,11 @@ func (p *Poller) refreshOne(ctx context.Context, sw uint32, changed map[string]b
 	}
 	if known && p.ifaces[i].Name == in.Name {
 		old := &p.ifaces[i]
-		// What one details message does not say stays as the last full
-		// dump said it.
-		in.BondMembers, in.LCPHostName, in.LCPHostSwIfIndex = old.BondMembers, old.LCPHostName, old.LCPHostSwIfIndex
+		// What one details message does not say (bond members, the
+		// linux-cp pair) stays as the last full dump said it.
+		e := old.Extra()
+		e.Tag = in.Tag()
+		in.SetExtra(e)
 		if sameInterface(old, &in) {
 			return true
 		}
@@ -1237,6 +1239,7 @@ func (p *Poller) refreshOne(ctx context.Context, sw uint32, changed map[string]b
 }
 
 // sameInterface reports whether a and b say the same of an interface.
+// DeepEqual follows the pointer to their extras (model.Extra).
 func sameInterface(a, b *model.Interface) bool {
 	return reflect.DeepEqual(*a, *b)
 }
@@ -1257,7 +1260,7 @@ func (p *Poller) indexIfaces() {
 	p.members = make(map[uint32]bool)
 	for i := range p.ifaces {
 		p.setPos(p.ifaces[i].SwIfIndex, i)
-		for _, m := range p.ifaces[i].BondMembers {
+		for _, m := range p.ifaces[i].BondMembers() {
 			p.members[m.SwIfIndex] = true
 		}
 	}

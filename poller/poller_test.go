@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -474,8 +475,8 @@ func TestBondMemberEventDumpsAgain(t *testing.T) {
 	vpp := newFake()
 	vpp.ifaces = append(vpp.ifaces,
 		model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "TenGigabitEthernet3/0/1", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 10_000_000},
-		model.Interface{SwIfIndex: 4, SupSwIfIndex: 4, Name: "BondEthernet0", DevType: "bond", AdminUp: true, LinkUp: true,
-			BondMembers: []model.BondMember{{SwIfIndex: 3, Active: true}}},
+		model.WithExtra(model.Interface{SwIfIndex: 4, SupSwIfIndex: 4, Name: "BondEthernet0", DevType: "bond", AdminUp: true, LinkUp: true},
+			model.Extra{BondMembers: []model.BondMember{{SwIfIndex: 3, Active: true}}}),
 	)
 	vpp.counters = append(vpp.counters, model.Counters{}, model.Counters{})
 	h := start(t, vpp, time.Second)
@@ -728,4 +729,65 @@ func TestRecreatedInOneBurst(t *testing.T) {
 		i, ok := s.Find(1002)
 		return ok && s.Row(i).SwIfIndex == 3 && !disc().IsZero()
 	})
+}
+
+// TestSameInterfaceSeesExtras: the rare fields live behind a pointer;
+// sameInterface compares what it points to.
+func TestSameInterfaceSeesExtras(t *testing.T) {
+	mk := func(tag string) model.Interface {
+		return model.WithExtra(model.Interface{SwIfIndex: 1, SupSwIfIndex: 1, Name: "Te0", DevType: "dpdk"},
+			model.Extra{Tag: tag, LCPHostName: "e0", LCPHostSwIfIndex: 4, BondMembers: []model.BondMember{{SwIfIndex: 2}}})
+	}
+	a, b := mk("core"), mk("core") // equal extras, two pointers
+	if !sameInterface(&a, &b) {
+		t.Error("equal extras behind different pointers are not the same")
+	}
+	if c := mk("edge"); sameInterface(&a, &c) {
+		t.Error("different tags are the same")
+	}
+	c := a
+	c.SetLCPHost("e1", 4)
+	if sameInterface(&a, &c) {
+		t.Error("different linux-cp host names are the same")
+	}
+	plain := model.Interface{SwIfIndex: 1, SupSwIfIndex: 1, Name: "Te0", DevType: "dpdk"}
+	if sameInterface(&a, &plain) {
+		t.Error("an interface with extras is the same as one without")
+	}
+}
+
+// TestRefreshKeepsExtras: a single-interface dump says nothing of linux-cp
+// pairs, so the row keeps the last full dump's pair and takes the new tag;
+// a copy of the row from before (sharing its extras) still says the old
+// tag.
+func TestRefreshKeepsExtras(t *testing.T) {
+	vpp := newFake()
+	vpp.ifaces[1].SetExtra(model.Extra{Tag: "old", LCPHostName: "e0", LCPHostSwIfIndex: 7})
+	h := start(t, vpp, time.Hour)
+	row := func() model.Interface {
+		h.p.mu.Lock()
+		defer h.p.mu.Unlock()
+		for _, in := range h.p.ifaces {
+			if in.SwIfIndex == 1 {
+				return in
+			}
+		}
+		return model.Interface{}
+	}
+	before := row()
+	if before.Tag() != "old" || before.LCPHostName() != "e0" {
+		t.Fatalf("row after the full dump: %+v", before.Extra())
+	}
+	vpp.mu.Lock()
+	vpp.ifaces[1].SetExtra(model.Extra{Tag: "new"}) // as one details message says it
+	vpp.mu.Unlock()
+	h.events <- Event{SwIfIndex: 1, AdminUp: true, LinkUp: true, Check: true}
+	h.waitFor("the new tag", func() bool { r := row(); return r.Tag() == "new" })
+	after := row()
+	if want := (model.Extra{Tag: "new", LCPHostName: "e0", LCPHostSwIfIndex: 7}); !reflect.DeepEqual(after.Extra(), want) {
+		t.Errorf("row after the single dump: %+v, want %+v", after.Extra(), want)
+	}
+	if want := (model.Extra{Tag: "old", LCPHostName: "e0", LCPHostSwIfIndex: 7}); !reflect.DeepEqual(before.Extra(), want) {
+		t.Errorf("copy from before the single dump: %+v, want %+v", before.Extra(), want)
+	}
 }

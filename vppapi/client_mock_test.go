@@ -110,9 +110,10 @@ func TestInterfacesMockSequence(t *testing.T) {
 			MTU: 9000, LinkMTU: 9216, MAC: [6]byte{2, 0, 0, 0, 0, 1}},
 		{SwIfIndex: 2, SupSwIfIndex: 2, Name: "Gi0/0/1", DevType: "dpdk", AdminUp: true, LinkUp: true, LinkSpeed: 1000000,
 			MTU: 1500, LinkMTU: 9216, MAC: [6]byte{2, 0, 0, 0, 0, 2}},
-		{SwIfIndex: 3, SupSwIfIndex: 3, Name: "BondEthernet0", Tag: "core", DevType: "bond", AdminUp: true, LinkUp: true,
-			MTU: 9000, LinkMTU: 9216, BondMembers: []model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: false}},
-			LCPHostName: "be0", LCPHostSwIfIndex: 5},
+		model.WithExtra(model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "BondEthernet0", DevType: "bond", AdminUp: true, LinkUp: true,
+			MTU: 9000, LinkMTU: 9216}, model.Extra{Tag: "core",
+			BondMembers: []model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: false}},
+			LCPHostName: "be0", LCPHostSwIfIndex: 5}),
 		{SwIfIndex: 4, SupSwIfIndex: 3, Name: "BondEthernet0.100", DevType: "bond", Sub: true, AdminUp: true, LinkMTU: 9216},
 		{SwIfIndex: 5, SupSwIfIndex: 5, Name: "tap1", DevType: "virtio", AdminUp: true, LinkUp: true},
 	}
@@ -121,7 +122,7 @@ func TestInterfacesMockSequence(t *testing.T) {
 	}
 	for i := range want {
 		if !equalInterface(got[i], want[i]) {
-			t.Errorf("interface %d:\n got %+v\nwant %+v", i, got[i], want[i])
+			t.Errorf("interface %d:\n got %+v %+v\nwant %+v %+v", i, got[i], got[i].Extra(), want[i], want[i].Extra())
 		}
 	}
 	ev := waitKind(t, c, InterfaceChanged)

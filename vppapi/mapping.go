@@ -19,11 +19,10 @@ func fromDetails(d *interfaces.SwInterfaceDetails) model.Interface {
 	if len(d.Mtu) > 0 {
 		mtu = d.Mtu[0] // L3 MTU; mtu[1..3] (ip4/ip6/mpls) are 0 on 26.06
 	}
-	return model.Interface{
+	in := model.Interface{
 		SwIfIndex:    uint32(d.SwIfIndex),
 		SupSwIfIndex: d.SupSwIfIndex,
 		Name:         cString(d.InterfaceName),
-		Tag:          cString(d.Tag),
 		DevType:      devType(cString(d.InterfaceDevType)),
 		Sub:          d.Type == interface_types.IF_API_TYPE_SUB,
 		AdminUp:      d.Flags&interface_types.IF_STATUS_API_FLAG_ADMIN_UP != 0,
@@ -34,6 +33,8 @@ func fromDetails(d *interfaces.SwInterfaceDetails) model.Interface {
 		MAC:          [6]byte(d.L2Address),
 		Duplex:       model.Duplex(d.LinkDuplex),
 	}
+	in.SetTag(cString(d.Tag))
+	return in
 }
 
 // devTypes are the device types VPP sends, so that 100,000 sub-interfaces
@@ -108,12 +109,11 @@ func assemble(ifs []model.Interface, bonds []bondInfo, muxState map[uint32]uint3
 			}
 			members = append(members, model.BondMember{SwIfIndex: m, Active: active})
 		}
-		ifs[bi].BondMembers = members
+		ifs[bi].SetBondMembers(members)
 	}
 	for _, p := range pairs {
 		if i, ok := pos[p.phy]; ok {
-			ifs[i].LCPHostName = cString(p.hostName)
-			ifs[i].LCPHostSwIfIndex = p.host
+			ifs[i].SetLCPHost(cString(p.hostName), p.host)
 		}
 	}
 }

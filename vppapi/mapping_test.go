@@ -93,7 +93,6 @@ func TestFromDetailsFixture(t *testing.T) {
 			SwIfIndex:    w.SwIfIndex,
 			SupSwIfIndex: w.SupSwIfIndex,
 			Name:         w.InterfaceName,
-			Tag:          w.Tag,
 			DevType:      w.InterfaceDevType,
 			Sub:          w.Type == 1,
 			AdminUp:      w.Flags&1 != 0,
@@ -103,8 +102,9 @@ func TestFromDetailsFixture(t *testing.T) {
 			LinkMTU:      w.LinkMtu,
 			MAC:          [6]byte(mac),
 		}
+		exp.SetTag(w.Tag)
 		if !equalInterface(got, exp) {
-			t.Errorf("details %d:\n got %+v\nwant %+v", i, got, exp)
+			t.Errorf("details %d:\n got %+v %+v\nwant %+v %+v", i, got, got.Extra(), exp, exp.Extra())
 		}
 	}
 }
@@ -123,8 +123,9 @@ func TestFromDetailsQuirks(t *testing.T) {
 		want model.Interface
 	}{
 		{"local0", model.Interface{SwIfIndex: 0, SupSwIfIndex: 0, Name: "local0", DevType: "local"}},
-		{"host-vpp-veth0", model.Interface{SwIfIndex: 1, SupSwIfIndex: 1, Name: "host-vpp-veth0", Tag: "uplink-to-vppns1",
-			DevType: "af-packet", AdminUp: true, LinkUp: true, MTU: 9000, LinkMTU: 9000, MAC: [6]byte{0x02, 0xfe, 0x03, 0x4f, 0x56, 0x90}}},
+		{"host-vpp-veth0", model.WithExtra(model.Interface{SwIfIndex: 1, SupSwIfIndex: 1, Name: "host-vpp-veth0",
+			DevType: "af-packet", AdminUp: true, LinkUp: true, MTU: 9000, LinkMTU: 9000, MAC: [6]byte{0x02, 0xfe, 0x03, 0x4f, 0x56, 0x90}},
+			model.Extra{Tag: "uplink-to-vppns1"})},
 		{"loop0", model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback", AdminUp: true, LinkUp: true,
 			MTU: 9000, LinkMTU: 9000, MAC: [6]byte{0xde, 0xad}}},
 		{"memif1/0", model.Interface{SwIfIndex: 5, SupSwIfIndex: 5, Name: "memif1/0", DevType: "memif", AdminUp: true,
@@ -144,7 +145,7 @@ func TestFromDetailsQuirks(t *testing.T) {
 			continue
 		}
 		if !equalInterface(got, c.want) {
-			t.Errorf("%s:\n got %+v\nwant %+v", c.name, got, c.want)
+			t.Errorf("%s:\n got %+v %+v\nwant %+v %+v", c.name, got, got.Extra(), c.want, c.want.Extra())
 		}
 	}
 }
@@ -215,7 +216,7 @@ func TestAssembleBondsAndLCP(t *testing.T) {
 
 	check := func(i int, want []model.BondMember) {
 		t.Helper()
-		got := ifs[i].BondMembers
+		got := ifs[i].BondMembers()
 		if len(got) != len(want) {
 			t.Fatalf("sw %d members %+v, want %+v", ifs[i].SwIfIndex, got, want)
 		}
@@ -228,18 +229,18 @@ func TestAssembleBondsAndLCP(t *testing.T) {
 	check(4, []model.BondMember{{SwIfIndex: 1, Active: true}, {SwIfIndex: 2, Active: false}})
 	check(5, []model.BondMember{{SwIfIndex: 3, Active: true}, {SwIfIndex: 4, Active: false}})
 	check(0, nil)
-	if ifs[4].LCPHostName != "be0" || ifs[4].LCPHostSwIfIndex != 12 {
-		t.Errorf("bond 10 lcp = %q/%d, want be0/12", ifs[4].LCPHostName, ifs[4].LCPHostSwIfIndex)
+	if ifs[4].LCPHostName() != "be0" || ifs[4].LCPHostSwIfIndex() != 12 {
+		t.Errorf("bond 10 lcp = %q/%d, want be0/12", ifs[4].LCPHostName(), ifs[4].LCPHostSwIfIndex())
 	}
-	if ifs[6].LCPHostName != "" {
-		t.Errorf("the tap side got a host name %q", ifs[6].LCPHostName)
+	if ifs[6].LCPHostName() != "" {
+		t.Errorf("the tap side got a host name %q", ifs[6].LCPHostName())
 	}
 
 	// Without the lacp plugin, LACP members count as active when admin and
 	// link are up.
 	ifs2 := []model.Interface{{SwIfIndex: 3, AdminUp: true, LinkUp: true}, {SwIfIndex: 4, AdminUp: true}, {SwIfIndex: 11}}
 	assemble(ifs2, []bondInfo{{swIfIndex: 11, lacp: true, members: []uint32{3, 4}}}, nil, nil)
-	if m := ifs2[2].BondMembers; len(m) != 2 || !m[0].Active || m[1].Active {
+	if m := ifs2[2].BondMembers(); len(m) != 2 || !m[0].Active || m[1].Active {
 		t.Errorf("LACP fallback members %+v, want 3 active, 4 not", m)
 	}
 }

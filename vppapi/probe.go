@@ -41,7 +41,7 @@ func (c *Client) Probe(ctx context.Context) (ProbeResult, error) {
 	}
 	res.Interfaces = len(ifs)
 	for _, in := range ifs {
-		if in.LCPHostName != "" {
+		if in.LCPHostName() != "" {
 			res.LCPPairs++
 		}
 	}

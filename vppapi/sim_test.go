@@ -141,10 +141,11 @@ func want(s *vppsim.Sim) []model.Interface {
 	var out []model.Interface
 	for _, x := range sims {
 		i := model.Interface{
-			SwIfIndex: x.SwIfIndex, SupSwIfIndex: x.SupSwIfIndex, Name: x.Name, Tag: x.Tag, DevType: x.DevType,
+			SwIfIndex: x.SwIfIndex, SupSwIfIndex: x.SupSwIfIndex, Name: x.Name, DevType: x.DevType,
 			Sub: x.Kind == vppsim.KindSub, AdminUp: x.AdminUp, LinkUp: x.LinkUp, LinkSpeed: x.LinkSpeed,
 			MTU: x.MTU[0], LinkMTU: uint32(x.LinkMTU), MAC: x.MAC, Duplex: model.Duplex(x.LinkDuplex),
 		}
+		i.SetTag(x.Tag)
 		if i.Sub {
 			// VPP reports the speed of the hardware interface under a
 			// sub-interface: its parent's.
@@ -153,7 +154,7 @@ func want(s *vppsim.Sim) []model.Interface {
 		if x.Kind == vppsim.KindBond {
 			for _, m := range sims {
 				if m.BondSwIfIndex == x.SwIfIndex && m.Kind != vppsim.KindBond {
-					i.BondMembers = append(i.BondMembers, model.BondMember{SwIfIndex: m.SwIfIndex, Active: m.AdminUp && m.LinkUp})
+					i.SetBondMembers(append(i.BondMembers(), model.BondMember{SwIfIndex: m.SwIfIndex, Active: m.AdminUp && m.LinkUp}))
 				}
 			}
 		}
@@ -162,7 +163,7 @@ func want(s *vppsim.Sim) []model.Interface {
 	for _, p := range s.LCPPairs() {
 		for k := range out {
 			if out[k].SwIfIndex == p.PhySwIfIndex {
-				out[k].LCPHostName, out[k].LCPHostSwIfIndex = p.HostIfName, p.HostSwIfIndex
+				out[k].SetLCPHost(p.HostIfName, p.HostSwIfIndex)
 			}
 		}
 	}
@@ -177,9 +178,9 @@ func compare(t *testing.T, got, exp []model.Interface) {
 	for k := range exp {
 		g := got[k]
 		// VPP lists a bond's members in its own order; compare them as a set.
-		slices.SortFunc(g.BondMembers, func(a, b model.BondMember) int { return int(a.SwIfIndex) - int(b.SwIfIndex) })
+		slices.SortFunc(g.BondMembers(), func(a, b model.BondMember) int { return int(a.SwIfIndex) - int(b.SwIfIndex) })
 		if !reflect.DeepEqual(g, exp[k]) {
-			t.Errorf("interface %d:\n got %+v\nwant %+v", k, g, exp[k])
+			t.Errorf("interface %d:\n got %+v %+v\nwant %+v %+v", k, g, g.Extra(), exp[k], exp[k].Extra())
 		}
 	}
 }
@@ -210,15 +211,15 @@ func TestInterfacesMatchSim(t *testing.T) {
 
 	// Literal facts of the default scenario, not derived from the simulator.
 	bond := byName(got, "BondEthernet0")
-	if bond.DevType != "bond" || len(bond.BondMembers) != 2 || !bond.BondMembers[0].Active || !bond.BondMembers[1].Active {
-		t.Errorf("BondEthernet0 = %+v, want 2 active members", bond)
+	if bond.DevType != "bond" || len(bond.BondMembers()) != 2 || !bond.BondMembers()[0].Active || !bond.BondMembers()[1].Active {
+		t.Errorf("BondEthernet0 = %+v %+v, want 2 active members", bond, bond.Extra())
 	}
 	te0 := byName(got, "TenGigabitEthernet3/0/0")
-	if te0.LCPHostName != "e0" || te0.LinkSpeed != 10000000 || te0.Tag != "uplink-transit-a" || !te0.AdminUp || !te0.LinkUp {
-		t.Errorf("TenGigabitEthernet3/0/0 = %+v", te0)
+	if te0.LCPHostName() != "e0" || te0.LinkSpeed != 10000000 || te0.Tag() != "uplink-transit-a" || !te0.AdminUp || !te0.LinkUp {
+		t.Errorf("TenGigabitEthernet3/0/0 = %+v %+v", te0, te0.Extra())
 	}
-	if tap := byName(got, "tap1"); tap.SwIfIndex != te0.LCPHostSwIfIndex || tap.LCPHostName != "" {
-		t.Errorf("tap1 = %+v; TenGigabitEthernet3/0/0's host sw_if_index %d", tap, te0.LCPHostSwIfIndex)
+	if tap := byName(got, "tap1"); tap.SwIfIndex != te0.LCPHostSwIfIndex() || tap.LCPHostName() != "" {
+		t.Errorf("tap1 = %+v %+v; TenGigabitEthernet3/0/0's host sw_if_index %d", tap, tap.Extra(), te0.LCPHostSwIfIndex())
 	}
 	qinq := byName(got, "TenGigabitEthernet3/0/0.200")
 	if !qinq.Sub || qinq.SupSwIfIndex != te0.SwIfIndex || qinq.AdminUp || !qinq.LinkUp || qinq.DevType != "dpdk" {
@@ -349,7 +350,7 @@ func TestMessageTable2606(t *testing.T) {
 	}
 	exp := want(s)
 	for k := range exp {
-		exp[k].LCPHostName, exp[k].LCPHostSwIfIndex = "", 0
+		exp[k].SetLCPHost("", 0)
 	}
 	compare(t, got, exp)
 	lines := logs.lines("lacks")
