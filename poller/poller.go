@@ -200,9 +200,12 @@ type Poller struct {
 	segment  uint64
 	idx      *ifindex.Registry
 	opt      mib.Options
-	kept     int       // rows of ifaces the last dump lacked
-	vppDown  bool      // every row served down: VPP is gone
-	goneAt   time.Time // when the stats segment was first found gone; zero while there
+	kept     int // rows of ifaces the last dump lacked
+	// optChanged: opt changed since the last build (SetAliases), so the
+	// next full dump builds even if the interfaces did not change.
+	optChanged bool
+	vppDown    bool      // every row served down: VPP is gone
+	goneAt     time.Time // when the stats segment was first found gone; zero while there
 
 	readAt      time.Time              // when the published counters' read began; p.mu
 	readFailing bool                   // the last counter read failed (log once); p.mu
@@ -293,6 +296,7 @@ func (p *Poller) Snapshot() *mib.Snapshot {
 func (p *Poller) SetAliases(a map[string]string) {
 	p.mu.Lock()
 	p.opt.Aliases = a
+	p.optChanged = true // every row's ifAlias may differ: no dump says so
 	p.mu.Unlock()
 	p.requestFull()
 }
@@ -804,7 +808,7 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		p.vppDown = false
 	}
 	p.pos = nil // p.ifaces is new
-	if dump.Conn == prevConn && !wasDown && p.segment == prevSegment && p.snap != nil {
+	if dump.Conn == prevConn && !wasDown && p.segment == prevSegment && p.snap != nil && !p.optChanged {
 		changed := p.dumpChanges(prev, p.ifaces)
 		if changed != nil && len(changed) == 0 {
 			// The periodic dump of a router at rest: no build, only the
@@ -828,6 +832,7 @@ func (p *Poller) full(ctx context.Context) (fullResult, error) {
 		p.build(time.Now(), changed)
 		return res, nil
 	}
+	p.optChanged = false
 	p.build(time.Now(), nil)
 	return res, nil
 }

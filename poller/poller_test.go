@@ -791,3 +791,16 @@ func TestRefreshKeepsExtras(t *testing.T) {
 		t.Errorf("copy from before the single dump: %+v, want %+v", before.Extra(), want)
 	}
 }
+
+// TestSetAliasesBuilds: a new ifAlias map is served although the full dump
+// it asks for finds the interfaces unchanged (a resting dump builds
+// nothing otherwise).
+func TestSetAliasesBuilds(t *testing.T) {
+	h := start(t, newFake(), time.Hour)
+	ifAlias := agentx.OID{1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 18}
+	h.p.SetAliases(map[string]string{"TenGigabitEthernet3/0/0": "Transit A"})
+	h.waitFor("ifAlias.1001 from the new map", func() bool {
+		v := h.get(ifAlias, 1001)
+		return string(v.Bytes) == "Transit A"
+	})
+}
