@@ -230,16 +230,7 @@ func TestIPMIBDefaultRouter(t *testing.T) {
 			return nil
 		})
 		ctl(t, socks, "set", "interface", "ip", "address", "del", "loop1", "10.9.9.1/24")
-		eventually(t, ipWait, "the deleted address is gone", func() error {
-			g, err := get(t, sd, oidIPAdEntIfIndex+".10.9.9.1")
-			if err != nil {
-				return err
-			}
-			if l := g["."+oidIPAdEntIfIndex+".10.9.9.1"]; !strings.Contains(l.Value, "No Such Instance") {
-				return fmt.Errorf("still %s", l)
-			}
-			return nil
-		})
+		waitAddressGone(t, sd, "10.9.9.1", "the deleted address is gone")
 	})
 
 	t.Run("writes are refused", func(t *testing.T) {
@@ -368,17 +359,24 @@ func TestIPMIBAddressOfNewInterface(t *testing.T) {
 	}
 	before = addressDumps()
 	ctl(t, socks, "delete", "loopback", "interface", "intfc", loop)
-	eventually(t, ipWait, "the loopback's address is gone", func() error {
-		g, err := get(t, sd, oidIPAdEntIfIndex+".10.77.0.1")
+	waitAddressGone(t, sd, "10.77.0.1", "the loopback's address is gone")
+	if n := addressDumps() - before; n != 0 {
+		t.Errorf("%d ip_address_dump for a deleted interface, want 0", n)
+	}
+}
+
+// waitAddressGone waits until ipAdEntIfIndex of the IPv4 address addr
+// answers noSuchInstance.
+func waitAddressGone(t *testing.T, sd *snmpdtest.Snmpd, addr, what string) {
+	t.Helper()
+	eventually(t, ipWait, what, func() error {
+		g, err := get(t, sd, oidIPAdEntIfIndex+"."+addr)
 		if err != nil {
 			return err
 		}
-		if l := g["."+oidIPAdEntIfIndex+".10.77.0.1"]; !strings.Contains(l.Value, "No Such Instance") {
+		if l := g["."+oidIPAdEntIfIndex+"."+addr]; !strings.Contains(l.Value, "No Such Instance") {
 			return fmt.Errorf("still %s", l)
 		}
 		return nil
 	})
-	if n := addressDumps() - before; n != 0 {
-		t.Errorf("%d ip_address_dump for a deleted interface, want 0", n)
-	}
 }
