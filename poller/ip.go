@@ -126,6 +126,7 @@ func (p *Poller) ipLoop(ctx context.Context) {
 		return
 	}
 	var nextAddr, nextNeigh time.Time // zero: due now
+	var retryHints time.Time          // hints whose dump failed wait until then; zero: none
 	t := time.NewTimer(0)
 	defer t.Stop()
 	events := c.Events
@@ -134,15 +135,15 @@ func (p *Poller) ipLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if !retryHints.IsZero() && !time.Now().Before(retryHints) {
+				retryHints = p.dumpHinted(ctx)
+			}
 		case <-p.ip.kick:
-			nextAddr, nextNeigh = time.Time{}, time.Time{}
+			nextAddr, nextNeigh, retryHints = time.Time{}, time.Time{}, time.Time{}
 			p.takeHints() // the sweeps cover them
 		case <-p.ip.wake:
-			if hints, over := p.takeHints(); over {
-				nextAddr = time.Time{}
-			} else if err := p.addressesOf(ctx, hints); err != nil && ctx.Err() == nil {
-				p.log.WithError(err).Debug("dumping the addresses of changed interfaces; sweeping them all")
-				nextAddr = time.Now().Add(time.Second)
+			if retryHints.IsZero() { // else they wait for the retry, with the failed ones
+				retryHints = p.dumpHinted(ctx)
 			}
 		case ev, ok := <-events:
 			if !ok {
@@ -161,8 +162,40 @@ func (p *Poller) ipLoop(ctx context.Context) {
 				return 0, p.sweepNeighbors(ctx)
 			})
 		}
-		t.Reset(time.Until(earliest(nextAddr, nextNeigh)))
+		next := earliest(nextAddr, nextNeigh)
+		if !retryHints.IsZero() {
+			next = earliest(next, retryHints)
+		}
+		t.Reset(time.Until(next))
 	}
+}
+
+// dumpHinted dumps the addresses of the hinted interfaces, or has the
+// next sweep come at once when there were too many hints. When VPP could
+// not say, the hints wait to be tried again: it returns when (zero: none
+// wait). A sweep instead would cost VPP requests for every interface.
+func (p *Poller) dumpHinted(ctx context.Context) time.Time {
+	hints, over := p.takeHints()
+	if over {
+		p.kickIP()
+		return time.Time{}
+	}
+	err := p.addressesOf(ctx, hints)
+	if err == nil || ctx.Err() != nil {
+		return time.Time{}
+	}
+	p.log.WithError(err).Debug("dumping the addresses of changed interfaces; trying again in a second")
+	p.ip.mu.Lock()
+	for sw, gone := range hints {
+		if _, newer := p.ip.hints[sw]; !newer {
+			if p.ip.hints == nil {
+				p.ip.hints = make(map[uint32]bool)
+			}
+			p.ip.hints[sw] = gone
+		}
+	}
+	p.ip.mu.Unlock()
+	return time.Now().Add(time.Second)
 }
 
 // sweep runs one full dump and returns when the next is due: after

@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"sync"
@@ -24,12 +25,17 @@ type fakeIP struct {
 	events    chan NeighborEvent
 	dumps     int        // full neighbour dumps
 	asked     [][]uint32 // the interfaces of each address dump
+	fail      int        // address dumps that fail first
 }
 
 func (f *fakeIP) Addresses(_ context.Context, _ uint64, sws []uint32) ([]model.Address, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asked = append(f.asked, slices.Clone(sws))
+	if f.fail > 0 {
+		f.fail--
+		return nil, errors.New("VPP did not answer")
+	}
 	var out []model.Address
 	for _, a := range f.addrs {
 		if slices.Contains(sws, a.SwIfIndex) {
@@ -251,5 +257,32 @@ func TestSweepSpacing(t *testing.T) {
 		if got := next.Sub(start); got < c.want || got > c.want+time.Second {
 			t.Errorf("%d interfaces: next sweep after %v, want %v", c.n, got, c.want)
 		}
+	}
+}
+
+// TestFailedAddressDumpRetried: when the dump of a changed interface's
+// addresses fails, that interface is asked again a second later, not every
+// interface of the router.
+func TestFailedAddressDumpRetried(t *testing.T) {
+	ip := &fakeIP{}
+	vpp := newFake()
+	h := startWith(t, vpp, time.Hour, func(p *Poller) {
+		p.cfg.IP = IPConfig{Addresses: ip.Addresses, Neighbors: ip.Neighbors, Interval: time.Hour}
+		p.opt.MIBs = mib.MIBs()
+	}, 0)
+	h.waitFor("the first sweep", func() bool { return ip.calls() > 0 })
+	n := ip.calls()
+	vpp.mu.Lock()
+	vpp.ifaces = append(vpp.ifaces, model.Interface{SwIfIndex: 3, SupSwIfIndex: 3, Name: "loop0", DevType: "Loopback"})
+	vpp.mu.Unlock()
+	ip.mu.Lock()
+	ip.addrs = append(ip.addrs, model.Address{SwIfIndex: 3, Prefix: netip.MustParsePrefix("198.51.100.1/32")})
+	ip.fail = 1
+	ip.mu.Unlock()
+	h.events <- Event{SwIfIndex: 3}
+	ipAdEntIfIndex := agentx.OID{1, 3, 6, 1, 2, 1, 4, 20, 1, 2, 198, 51, 100, 1}
+	h.waitFor("loop0's address after a failed dump", func() bool { return h.tree.Load().Get(ipAdEntIfIndex).Integer == 1003 })
+	if got := ip.askedSince(n); !slices.EqualFunc(got, [][]uint32{{3}, {3}}, slices.Equal) {
+		t.Errorf("address dumps: %v, want [[3] [3]] (failed, then again)", got)
 	}
 }
