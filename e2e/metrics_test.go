@@ -105,7 +105,10 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{`vpp_snmp_agent_agentx_requests_total{type="GetNext"}`, `vpp_snmp_agent_connections_total{peer="snmpd"}`,
-		`vpp_snmp_agent_agentx_answer_duration_seconds_count`} {
+		`vpp_snmp_agent_agentx_answer_duration_seconds_count`,
+		// IP-MIB's sources (the default --mibs): read at start
+		`vpp_snmp_agent_source_last_success_timestamp_seconds{source="addresses"}`,
+		`vpp_snmp_agent_source_last_success_timestamp_seconds{source="neighbors"}`} {
 		if v, ok := samples[s]; !ok || v == "0" {
 			t.Errorf("%s = %q after a walk, want above 0", s, v)
 		}

@@ -257,7 +257,9 @@ func (p *Poller) sweepAddresses(ctx context.Context) (n int, err error) {
 	// sweep could never finish.
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout*time.Duration(1+len(sws)/10000))
 	defer cancel()
+	start := time.Now()
 	addrs, err := p.cfg.IP.Addresses(rctx, conn, sws)
+	p.cfg.Observer.Refreshed(SourceAddresses, time.Since(start), err)
 	if err != nil {
 		return len(sws), err
 	}
@@ -283,7 +285,9 @@ func (p *Poller) sweepNeighbors(ctx context.Context) error {
 	p.mu.Unlock()
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 	defer cancel()
+	start := time.Now()
 	ns, err := p.cfg.IP.Neighbors(rctx, conn, ^uint32(0))
+	p.cfg.Observer.Refreshed(SourceNeighbors, time.Since(start), err)
 	if err != nil {
 		return err
 	}
@@ -317,7 +321,9 @@ func (p *Poller) addressesOf(ctx context.Context, hints map[uint32]bool) error {
 	if len(ask) > 0 && p.cfg.IP.Addresses != nil {
 		rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout*time.Duration(1+len(ask)/10000))
 		var err error
+		start := time.Now()
 		fresh, err = p.cfg.IP.Addresses(rctx, conn, ask)
+		p.cfg.Observer.Refreshed(SourceAddresses, time.Since(start), err)
 		cancel()
 		if err != nil {
 			return err
@@ -395,13 +401,16 @@ func (p *Poller) neighborsOf(ctx context.Context, ev NeighborEvent) bool {
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 	defer cancel()
 	fresh := map[uint32][]model.Neighbor{}
+	start := time.Now()
 	for _, sw := range sws {
 		ns, err := p.cfg.IP.Neighbors(rctx, ev.Conn, sw)
 		if err != nil {
+			p.cfg.Observer.Refreshed(SourceNeighbors, time.Since(start), err)
 			return false
 		}
 		fresh[sw] = ns
 	}
+	p.cfg.Observer.Refreshed(SourceNeighbors, time.Since(start), nil)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ev.Conn != p.conn || p.snap == nil {

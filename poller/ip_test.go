@@ -139,6 +139,8 @@ func TestIPSourcesFollowTheConnection(t *testing.T) {
 type countingObserver struct {
 	nopObserver
 	builds, dumps atomic.Int32
+	mu            sync.Mutex
+	ip            []string // "addresses ok", "neighbors failed", ...
 }
 
 func (o *countingObserver) Published(int, int, bool) { o.builds.Add(1) }
@@ -146,6 +148,11 @@ func (o *countingObserver) Published(int, int, bool) { o.builds.Add(1) }
 func (o *countingObserver) Refreshed(s Source, _ time.Duration, err error) {
 	if s == SourceInterfaces && err == nil {
 		o.dumps.Add(1) // told under p.mu, which the rest of the dump's work holds
+	}
+	if s == SourceAddresses || s == SourceNeighbors {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.ip = append(o.ip, map[bool]string{true: string(s) + " ok", false: string(s) + " failed"}[err == nil])
 	}
 }
 
@@ -266,8 +273,10 @@ func TestSweepSpacing(t *testing.T) {
 func TestFailedAddressDumpRetried(t *testing.T) {
 	ip := &fakeIP{}
 	vpp := newFake()
+	obs := &countingObserver{}
 	h := startWith(t, vpp, time.Hour, func(p *Poller) {
 		p.cfg.IP = IPConfig{Addresses: ip.Addresses, Neighbors: ip.Neighbors, Interval: time.Hour}
+		p.cfg.Observer = obs
 		p.opt.MIBs = mib.MIBs()
 	}, 0)
 	h.waitFor("the first sweep", func() bool { return ip.calls() > 0 })
@@ -284,5 +293,13 @@ func TestFailedAddressDumpRetried(t *testing.T) {
 	h.waitFor("loop0's address after a failed dump", func() bool { return h.tree.Load().Get(ipAdEntIfIndex).Integer == 1003 })
 	if got := ip.askedSince(n); !slices.EqualFunc(got, [][]uint32{{3}, {3}}, slices.Equal) {
 		t.Errorf("address dumps: %v, want [[3] [3]] (failed, then again)", got)
+	}
+	// the sources' health, as /metrics shows it
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	for _, want := range []string{"addresses ok", "neighbors ok", "addresses failed"} {
+		if !slices.Contains(obs.ip, want) {
+			t.Errorf("the observer was not told %q: %v", want, obs.ip)
+		}
 	}
 }

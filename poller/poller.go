@@ -151,6 +151,8 @@ type Source string
 const (
 	SourceInterfaces Source = "interfaces" // the binary API's interface dump
 	SourceStats      Source = "stats"      // the stats segment
+	SourceAddresses  Source = "addresses"  // ip_address_dump, a sweep or the interfaces a change hints at
+	SourceNeighbors  Source = "neighbors"  // ip_neighbor_dump, of all or of one interface
 )
 
 // ErrShortDump is what Observer.Refreshed is told of a dump that lacked
