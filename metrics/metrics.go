@@ -48,7 +48,7 @@ func New() *Metrics {
 	m.kept = newGauge(f, "interfaces_kept", "Rows kept from an earlier dump because the last dump lacked them (fade-out: a row leaves only when VPP deletes it or two complete dumps and the stats segment agree).")
 	m.vppDown = newGauge(f, "vpp_down", "1 while every row is served down because VPP is gone (API and stats segment), else 0.")
 	m.vppUp = newGauge(f, "vpp_up", "1 while the agent is connected to VPP's binary API, else 0.")
-	m.published = newGauge(f, "snapshot_timestamp_seconds", "When the snapshot served was published (counters refresh it too), unix seconds.")
+	m.published = newGauge(f, "snapshot_timestamp_seconds", "When the snapshot served was published (every counter read publishes one), unix seconds.")
 	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "source_last_success_timestamp_seconds",
 		Help: "When a data source was last read successfully, unix seconds.",

@@ -165,7 +165,8 @@ type Observer interface {
 	// Refreshed: a read of source took took and failed with err (nil: it
 	// succeeded).
 	Refreshed(source Source, took time.Duration, err error)
-	// Published: a snapshot of rows interfaces was published, kept of them
+	// Published: a snapshot of rows interfaces was published (a build, a
+	// patch, a counter read or new IP sources), kept of them
 	// rows that the last dump lacked (fade-out), vppDown when every row is
 	// served down because VPP is gone.
 	Published(rows, kept int, vppDown bool)
@@ -206,6 +207,7 @@ type Poller struct {
 	// optChanged: opt changed since the last build (SetAliases), so the
 	// next full dump builds even if the interfaces did not change.
 	optChanged bool
+	builds     int       // builds and patches published, for tests
 	vppDown    bool      // every row served down: VPP is gone
 	goneAt     time.Time // when the stats segment was first found gone; zero while there
 
@@ -1422,8 +1424,8 @@ func (p *Poller) build(now time.Time, changed map[string]bool) {
 		p.idx = idx
 		p.queueSave(idx)
 	}
+	p.builds++
 	p.publish(snap)
-	p.cfg.Observer.Published(snap.Len(), p.kept, p.vppDown)
 	for _, t := range trans {
 		p.cfg.Notify(t)
 	}
@@ -1439,9 +1441,12 @@ func (p *Poller) queueSave(idx *ifindex.Registry) {
 	p.saveq <- idx
 }
 
+// publish serves s: a build, a patch, a counter read or the IP sources.
+// p.mu is held.
 func (p *Poller) publish(s *mib.Snapshot) {
 	p.snap = s
 	p.cfg.Publish(s)
+	p.cfg.Observer.Published(s.Len(), p.kept, p.vppDown)
 	p.readyOnce.Do(func() { close(p.ready) })
 }
 
