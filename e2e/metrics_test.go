@@ -116,6 +116,19 @@ func TestMetrics(t *testing.T) {
 	if samples["vpp_snmp_agent_vpp_up"] != "1" {
 		t.Errorf("vpp_snmp_agent_vpp_up = %q while connected, want 1", samples["vpp_snmp_agent_vpp_up"])
 	}
+	// Nothing changes on this router: the counter reads (every second)
+	// are what keep the snapshot's time moving.
+	first := samples["vpp_snmp_agent_snapshot_timestamp_seconds"]
+	eventually(t, 5*time.Second, "vpp_snmp_agent_snapshot_timestamp_seconds moves with the counter reads", func() error {
+		s, _, err := scrape(addr)
+		if err != nil {
+			return err
+		}
+		if now := s["vpp_snmp_agent_snapshot_timestamp_seconds"]; now == first || now == "" {
+			return fmt.Errorf("still %q", now)
+		}
+		return nil
+	})
 
 	vpp.kill()
 	eventually(t, 10*time.Second, "vpp_snmp_agent_vpp_up 0 after VPP was killed", func() error {
